@@ -1,0 +1,84 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { describeDefault, fieldsOf, flagName, SECTION_NAMES } from '../config/schema.js';
+import { createLogger } from '../log.js';
+import { CLIENT_VERSION } from '../version.js';
+import { startNode } from './node.js';
+
+/** Exit code for user errors: bad flags, bad configuration. */
+const USAGE_ERROR = 2;
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`keep-client: ${message}\n`);
+  process.exit(code);
+}
+
+/** Resolves on SIGINT or SIGTERM; keeps the process alive until then, whatever else runs. */
+function waitForStopSignal(): Promise<NodeJS.Signals> {
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  return new Promise((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        clearInterval(keepAlive);
+        resolve(signal);
+      });
+    }
+  });
+}
+
+function addConfigFlags(command: Command): Command {
+  command.option('-c, --config <file>', 'TOML configuration file (flags override its values)');
+  for (const section of SECTION_NAMES) {
+    for (const [key, field] of fieldsOf(section)) {
+      command.option(
+        `--${flagName(section, key)} <value>`,
+        `${field.doc} (default: ${describeDefault(field.fileDefault)})`,
+      );
+    }
+  }
+  return command;
+}
+
+async function start(options: Record<string, string>): Promise<void> {
+  const { config: file, ...flags } = options;
+  const config = loadConfig({ file, flags });
+  const log = createLogger();
+  const node = await startNode(config, log);
+  const signal = await waitForStopSignal();
+  log.info({ signal }, 'stopping');
+  await node.stop();
+  process.exit(0);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('keep-client')
+    .description('keep-core-ts: a threshold-signing network node with performance metrics on /metrics')
+    .version(CLIENT_VERSION)
+    .exitOverride()
+    .configureOutput({
+      outputError: (text, write) =>
+        write(
+          `keep-client: ${text
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')}\n`,
+        ),
+    });
+
+  addConfigFlags(
+    program.command('start').description('Start the node (with defaults when no --config is given)'),
+  ).action(start);
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_ERROR);
+    if (err instanceof ConfigError) fail(err.message, USAGE_ERROR);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+      const { address, port } = err as NodeJS.ErrnoException & { address?: string; port?: number };
+      fail(`cannot listen on ${address}:${port}: ${code}`, 1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+type FlagKind = 'integer' | 'string' | 'list' | 'boolean';
+
+/** One configuration key: its schema, its default (as written in a file) and its doc line. */
+export interface Field<T = unknown> {
+  readonly schema: z.ZodType<T>;
+  readonly fileDefault: unknown;
+  readonly flagKind: FlagKind;
+  readonly doc: string;
+}
+
+const field = <T>(schema: z.ZodType<T>, fileDefault: unknown, flagKind: FlagKind, doc: string): Field<T> => ({
+  schema,
+  fileDefault,
+  flagKind,
+  doc,
+});
+
+const PORT_RANGE = { error: 'must be an integer from 0 to 65535' };
+const port = (fallback: number, doc: string) =>
+  field(
+    z.number(PORT_RANGE).int(PORT_RANGE).min(0, PORT_RANGE).max(65535, PORT_RANGE),
+    fallback,
+    'integer',
+    doc,
+  );
+
+const duration = (fallback: string, doc: string) =>
+  field(
+    z.string({ error: 'must be a duration string such as "30s" or "1m"' }).transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a positive duration such as "30s", "1m" or "1m30s"',
+        });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+    fallback,
+    'string',
+    doc,
+  );
+
+const text = (fallback: string, doc: string) =>
+  field(
+    z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
+    fallback,
+    'string',
+    doc,
+  );
+
+/**
+ * Every section and key the node accepts. Keys are matched case-insensitively in files;
+ * flags are `--<section>.<key>` with a lower-case first letter (`--clientInfo.port`).
+ */
+export const CONFIG_SCHEMA = {
+  ClientInfo: {
+    Port: port(9601, 'HTTP port serving /metrics and /diagnostics; 0 disables both and all metric recording'),
+    Address: text('127.0.0.1', 'Address the /metrics and /diagnostics server binds to'),
+    NetworkMetricsTick: duration(
+      '1m',
+      'How often connected_peers_count and connected_bootstrap_count are sampled',
+    ),
+    EthereumMetricsTick: duration('10m', 'How often eth_connectivity is sampled'),
+    BitcoinMetricsTick: duration('10m', 'How often btc_connectivity is sampled'),
+  },
+  storage: {
+    Dir: text('keep-data', 'Directory for the node’s keys and data (created if missing)'),
+  },
+  network: {},
+  chain: {},
+  tbtc: {},
+  beacon: {},
+} as const satisfies Record<string, Record<string, Field>>;
+
+export type ConfigSchema = typeof CONFIG_SCHEMA;
+export type SectionName = keyof ConfigSchema;
+type ValueOf<F> = F extends Field<infer T> ? T : never;
+export type Config = {
+  readonly [S in SectionName]: { readonly [K in keyof ConfigSchema[S]]: ValueOf<ConfigSchema[S][K]> };
+};
+
+export const SECTION_NAMES = Object.keys(CONFIG_SCHEMA) as SectionName[];
+
+export function fieldsOf(section: SectionName): [string, Field][] {
+  return Object.entries(CONFIG_SCHEMA[section] as Record<string, Field>);
+}
+
+const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
+
+/** The command-line flag of a key, as keep-core spells it: `--clientInfo.port`. */
+export function flagName(section: SectionName, key: string): string {
+  return `${lowerFirst(section)}.${lowerFirst(key)}`;
+}
+
+/** A default as written in a config file, for --help and docs. */
+export function describeDefault(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
