@@ -47,6 +47,15 @@ export const WALLET_ACTIONS = [
 export type WalletAction = (typeof WALLET_ACTIONS)[number];
 
 export const OUTCOMES = ['success', 'failure'] as const;
+
+/** Why a received network message was dropped before reaching a handler. */
+export const MESSAGE_DROP_REASONS = [
+  'malformed',
+  'bad_signature',
+  'not_member',
+  'unknown_type',
+  'queue_full',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 // Buckets, in seconds, sized to each operation's real range.
@@ -308,6 +317,33 @@ export const catalog = {
     labels: none,
     moves: 'Once per accepted protocol message from another node.',
     promql: 'rate(performance_message_received_total[5m])',
+  },
+  performance_message_retransmitted_total: {
+    type: 'counter',
+    family: 'network',
+    help: 'Re-publications of already broadcast protocol messages on retransmission ticks.',
+    labels: none,
+    moves:
+      'Once per re-publication on a retransmission tick (standard: every tick, backoff: ticks 1, 3, 6, 11, ...).',
+    promql:
+      'rate(performance_message_retransmitted_total[5m]) / rate(performance_message_broadcast_total[5m])',
+  },
+  performance_message_dropped_total: {
+    type: 'counter',
+    family: 'network',
+    help: 'Received messages dropped before reaching a handler, by reason.',
+    labels: { reason: MESSAGE_DROP_REASONS },
+    moves:
+      'Once per dropped copy: malformed bytes, bad signature, sender not a member, unknown type, or a full queue.',
+    promql: 'sum by (reason) (rate(performance_message_dropped_total[5m]))',
+  },
+  performance_firewall_rejections_total: {
+    type: 'counter',
+    family: 'network',
+    help: 'Peers refused or disconnected because their operator is not allowed.',
+    labels: none,
+    moves: 'Once per connection refused or closed by the firewall.',
+    promql: 'increase(performance_firewall_rejections_total[1h])',
   },
   performance_incoming_message_queue_size: {
     type: 'gauge',

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { describeDefault, fieldsOf, flagName, SECTION_NAMES } from '../config/schema.js';
 import { createLogger } from '../log.js';
+import { OperatorKeyError } from '../storage/operator-key-file.js';
 import { CLIENT_VERSION } from '../version.js';
 import { startNode } from './node.js';
 
@@ -73,7 +74,7 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_ERROR);
-    if (err instanceof ConfigError) fail(err.message, USAGE_ERROR);
+    if (err instanceof ConfigError || err instanceof OperatorKeyError) fail(err.message, USAGE_ERROR);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
       const { address, port } = err as NodeJS.ErrnoException & { address?: string; port?: number };

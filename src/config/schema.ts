@@ -53,6 +53,26 @@ const text = (fallback: string, doc: string) =>
     doc,
   );
 
+const optionalText = (doc: string) =>
+  field(
+    z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).optional(),
+    undefined,
+    'string',
+    doc,
+  );
+
+const textList = (doc: string, item: z.ZodString = z.string()) =>
+  field(z.array(item, { error: 'must be a list of strings' }), [], 'list', doc);
+
+const MULTIADDR = z
+  .string({ error: 'must be a list of strings' })
+  .regex(/^\/(ip4|ip6|dns|dns4|dns6)\/[^/]+\/tcp\/\d+\/p2p\/\w+$/, {
+    error: 'must be multiaddrs like /ip4/127.0.0.1/tcp/3919/p2p/16Uiu2...',
+  });
+const OPERATOR_ADDRESS = z
+  .string({ error: 'must be a list of strings' })
+  .regex(/^0x[0-9a-fA-F]{40}$/, { error: 'must be operator addresses like 0x1234...abcd (20 bytes hex)' });
+
 /**
  * Every section and key the node accepts. Keys are matched case-insensitively in files;
  * flags are `--<section>.<key>` with a lower-case first letter (`--clientInfo.port`).
@@ -71,7 +91,24 @@ export const CONFIG_SCHEMA = {
   storage: {
     Dir: text('keep-data', 'Directory for the node’s keys and data (created if missing)'),
   },
-  network: {},
+  network: {
+    Port: port(3919, 'libp2p TCP listen port (0 picks a free port)'),
+    Address: text('0.0.0.0', 'Address libp2p listens on'),
+    Peers: textList(
+      'Bootstrap peers, multiaddrs with /p2p/<peer id>; kept connected and always allowed',
+      MULTIADDR,
+    ),
+    AllowedOperators: textList(
+      'Operator addresses allowed to connect (the firewall); empty lets any operator in',
+      OPERATOR_ADDRESS,
+    ),
+    PingTimeout: duration('60s', 'Timeout of the ping test run once per new peer connection'),
+  },
+  operator: {
+    KeyFile: optionalText(
+      'Encrypted operator key file (password from KEEP_OPERATOR_PASSWORD); default: <storage.Dir>/operator-key.json, generated on first start',
+    ),
+  },
   chain: {},
   tbtc: {},
   beacon: {},
@@ -99,5 +136,7 @@ export function flagName(section: SectionName, key: string): string {
 
 /** A default as written in a config file, for --help and docs. */
 export function describeDefault(value: unknown): string {
+  if (value === undefined) return 'none';
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(',');
   return typeof value === 'string' ? value : JSON.stringify(value);
 }

@@ -1,0 +1,127 @@
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { noopRecorder, type Recorder } from '../../clientinfo/recorder.js';
+import type { OperatorKey } from '../../crypto/operator-key.js';
+import { Channel } from '../channel.js';
+import type { RetransmissionTicker } from '../retransmission.js';
+import { IntervalTicker } from '../retransmission.js';
+import type { BroadcastChannel, PeerEvent, PeerInfo, Provider } from '../types.js';
+
+/**
+ * An in-memory network for running many members in one process: every provider joined to
+ * it is connected to every other, and a channel's publication reaches the channels of the
+ * same name on the other providers (asynchronously, as a network would). Channel semantics
+ * (envelopes, validation, queues, de-duplication, retransmission, metrics) are the same
+ * code as over libp2p.
+ */
+export class LocalNetwork {
+  private readonly providers = new Set<LocalProvider>();
+
+  join(
+    key: OperatorKey,
+    options: { recorder?: Recorder; ticker?: RetransmissionTicker } = {},
+  ): LocalProvider {
+    const provider = new LocalProvider(
+      this,
+      key,
+      options.recorder ?? noopRecorder,
+      options.ticker ?? new IntervalTicker(1000),
+    );
+    for (const other of this.providers) {
+      other.emit({ kind: 'connected', peer: provider.info });
+      provider.emit({ kind: 'connected', peer: other.info });
+    }
+    this.providers.add(provider);
+    return provider;
+  }
+
+  /** @internal */
+  leave(provider: LocalProvider): void {
+    if (!this.providers.delete(provider)) return;
+    for (const other of this.providers) other.emit({ kind: 'disconnected', peer: provider.info });
+  }
+
+  /** Puts arbitrary bytes on a channel, as any peer of a real network could (for fault tests). */
+  broadcastRaw(channel: string, bytes: Uint8Array): void {
+    this.publish(undefined, channel, bytes);
+  }
+
+  /** @internal Delivers bytes to every other provider's channel of that name. */
+  publish(from: LocalProvider | undefined, channel: string, bytes: Uint8Array): void {
+    for (const provider of this.providers) {
+      if (provider === from) continue;
+      setImmediate(() => provider.deliver(channel, bytes));
+    }
+  }
+
+  /** @internal */
+  peersOf(provider: LocalProvider): PeerInfo[] {
+    return [...this.providers].filter((p) => p !== provider).map((p) => p.info);
+  }
+}
+
+export class LocalProvider implements Provider {
+  readonly identity: Provider['identity'];
+  readonly info: PeerInfo;
+  private readonly channels = new Map<string, Channel>();
+  private readonly listeners = new Set<(event: PeerEvent) => void>();
+  private closed = false;
+
+  constructor(
+    private readonly network: LocalNetwork,
+    private readonly key: OperatorKey,
+    private readonly recorder: Recorder,
+    private readonly ticker: RetransmissionTicker,
+  ) {
+    const peerId = `local-${bytesToHex(key.publicKey).slice(0, 16)}`;
+    this.identity = { operatorAddress: key.address, peerId, publicKey: key.publicKey };
+    this.info = { operatorAddress: key.address, peerId, multiaddrs: [] };
+  }
+
+  connectedPeers(): PeerInfo[] {
+    return this.closed ? [] : this.network.peersOf(this);
+  }
+
+  broadcastChannelFor(name: string): BroadcastChannel {
+    if (this.closed) throw new Error('provider is closed');
+    let channel = this.channels.get(name);
+    if (!channel) {
+      channel = new Channel(
+        name,
+        { key: this.key, recorder: this.recorder, ticker: this.ticker },
+        {
+          publish: async (bytes) => {
+            if (!this.closed) this.network.publish(this, name, bytes);
+          },
+          close: async () => {},
+        },
+        () => this.channels.delete(name),
+      );
+      this.channels.set(name, channel);
+    }
+    return channel;
+  }
+
+  onPeerEvent(listener: (event: PeerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.network.leave(this);
+    await Promise.all([...this.channels.values()].map((channel) => channel.close()));
+  }
+
+  /** @internal */
+  emit(event: PeerEvent): void {
+    if (event.kind === 'connected') this.recorder.inc('performance_peer_connections_total');
+    else this.recorder.inc('performance_peer_disconnections_total');
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** @internal */
+  deliver(channel: string, bytes: Uint8Array): void {
+    if (!this.closed) this.channels.get(channel)?.receive(bytes);
+  }
+}

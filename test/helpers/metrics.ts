@@ -1,0 +1,30 @@
+import { MetricsRegistries } from '../../src/clientinfo/exposition.js';
+import { PromRecorder } from '../../src/clientinfo/prom-recorder.js';
+import { type Family, parseExposition, sampleValue } from './exposition.js';
+
+/** A real recorder with its own registry, and a scrape of it, for in-process tests. */
+export function scrapedRecorder() {
+  const registries = new MetricsRegistries({ processMetrics: false });
+  const recorder = new PromRecorder(registries.registry);
+  const scrape = async (): Promise<Map<string, Family>> =>
+    parseExposition((await registries.render(undefined)).body);
+  const value = async (name: string, labels: Record<string, string> = {}) =>
+    sampleValue(await scrape(), name, labels) ?? 0;
+  return { recorder, scrape, value };
+}
+
+export async function eventually<T>(
+  probe: () => T | Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    if (Date.now() > until)
+      throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
