@@ -5,7 +5,7 @@ import { catalog, FREE, METRIC_NAMES, type MetricSpec } from '../src/clientinfo/
 import { closedLabelSets } from '../src/clientinfo/prom-recorder.js';
 import { type Family, scrape } from './helpers/exposition.js';
 import { httpRequest } from './helpers/http.js';
-import { freePort, type NodeProcess, startNodeProcess, tempDir } from './helpers/process.js';
+import { freePort, type NodeProcess, runCli, startNodeProcess, tempDir } from './helpers/process.js';
 
 const PROMETHEUS_ACCEPT =
   'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
@@ -125,6 +125,24 @@ describe('clientinfo server of a running keep-client', () => {
       socket.on('error', () => resolve());
     });
     assert.equal((await httpRequest(`${base}/metrics`)).status, 200);
+  });
+
+  test('a second node on the same port exits 1 with one line', async () => {
+    const result = await runCli([
+      'start',
+      '--clientInfo.port',
+      String(port),
+      '--network.port',
+      '0',
+      '--storage.dir',
+      storage.path,
+    ]);
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      `keep-client: client info server on 127.0.0.1:${port} cannot listen: EADDRINUSE\n`,
+    );
+    assert.equal((await httpRequest(`${base}/metrics`)).status, 200, 'the first node still serves');
   });
 
   test('SIGTERM exits 0 and releases the port', async () => {

@@ -74,6 +74,12 @@ describe('loadConfig', () => {
       ['[ClientInfo]\nPortt = 1\n', /unknown config key ClientInfo\.Portt = 1/],
       ['[metrics]\nPort = 1\n', /unknown config section \[metrics\]/],
       ['ClientInfo = 3\n', /ClientInfo = 3 .*table/],
+      ['[network]\nPeers = ["127.0.0.1:3919"]\n', /network\.Peers = \["127\.0\.0\.1:3919"\] .*multiaddrs/],
+      [
+        '[network]\nAllowedOperators = ["0x12"]\n',
+        /network\.AllowedOperators = \["0x12"\] .*operator addresses/,
+      ],
+      ['[network]\nPingTimeout = "forever"\n', /network\.PingTimeout = "forever"/],
     ];
     for (const [text, expected] of cases) {
       const file = configFile('bad.toml', text);

@@ -3,8 +3,8 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { describeDefault, fieldsOf, flagName, SECTION_NAMES } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { OperatorKeyError } from '../storage/operator-key-file.js';
+import { StartupError } from './startup-error.js';
 import { CLIENT_VERSION } from '../version.js';
-import { startNode } from './node.js';
 
 /** Exit code for user errors: bad flags, bad configuration. */
 const USAGE_ERROR = 2;
@@ -44,6 +44,8 @@ async function start(options: Record<string, string>): Promise<void> {
   const { config: file, ...flags } = options;
   const config = loadConfig({ file, flags });
   const log = createLogger();
+  // Loaded only now: a config error answers without loading the network stack.
+  const { startNode } = await import('./node.js');
   const node = await startNode(config, log);
   const signal = await waitForStopSignal();
   log.info({ signal }, 'stopping');
@@ -75,11 +77,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_ERROR);
     if (err instanceof ConfigError || err instanceof OperatorKeyError) fail(err.message, USAGE_ERROR);
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
-      const { address, port } = err as NodeJS.ErrnoException & { address?: string; port?: number };
-      fail(`cannot listen on ${address}:${port}: ${code}`, 1);
-    }
+    if (err instanceof StartupError) fail(err.message, 1);
     throw err;
   }
 }

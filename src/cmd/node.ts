@@ -6,6 +6,7 @@ import { Libp2pProvider } from '../net/libp2p/provider.js';
 import { IntervalTicker } from '../net/retransmission.js';
 import { loadOrCreateOperatorKey } from '../storage/operator-key-file.js';
 import { CLIENT_REVISION, CLIENT_VERSION } from '../version.js';
+import { listening } from './startup-error.js';
 
 /** Until the chain's block watcher drives retransmissions, they tick once a second. */
 const RETRANSMISSION_INTERVAL_MS = 1000;
@@ -32,19 +33,27 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
   }
 
   const build = { version: CLIENT_VERSION, revision: CLIENT_REVISION };
-  const clientInfo = await startClientInfo(config.ClientInfo, build);
-  const network = await Libp2pProvider.create({
-    key: operator.key,
-    listenAddress: config.network.Address,
-    port: config.network.Port,
-    peers: config.network.Peers,
-    allowedOperators: config.network.AllowedOperators.length
-      ? new Set(config.network.AllowedOperators.map((address) => address.toLowerCase()))
-      : undefined,
-    pingTimeoutMs: config.network.PingTimeout,
-    recorder: clientInfo.recorder,
-    ticker: new IntervalTicker(RETRANSMISSION_INTERVAL_MS),
-    log,
+  const clientInfo = await listening(
+    `client info server on ${config.ClientInfo.Address}:${config.ClientInfo.Port}`,
+    () => startClientInfo(config.ClientInfo, build),
+  );
+  const network = await listening(`libp2p on ${config.network.Address}:${config.network.Port}`, () =>
+    Libp2pProvider.create({
+      key: operator.key,
+      listenAddress: config.network.Address,
+      port: config.network.Port,
+      peers: config.network.Peers,
+      allowedOperators: config.network.AllowedOperators.length
+        ? new Set(config.network.AllowedOperators.map((address) => address.toLowerCase()))
+        : undefined,
+      pingTimeoutMs: config.network.PingTimeout,
+      recorder: clientInfo.recorder,
+      ticker: new IntervalTicker(RETRANSMISSION_INTERVAL_MS),
+      log,
+    }),
+  ).catch(async (err) => {
+    await clientInfo.close();
+    throw err;
   });
   clientInfo.nodeInfo.setSource('connected_peers_count', () => network.connectedPeers().length);
   clientInfo.nodeInfo.setSource('connected_bootstrap_count', () => network.connectedBootstrapPeers());

@@ -65,12 +65,17 @@ export interface NodeProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `keep-client start ARGS` and resolves once it logged "node started". */
+/** Starts `keep-client start ARGS` (libp2p on a free loopback port) and resolves once it logged "node started". */
 export function startNodeProcess(
   args: string[],
-  options: { readyTimeoutMs?: number } = {},
+  options: { readyTimeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [KEEP_CLIENT, 'start', ...args], { stdio: 'pipe' });
+  // Tests never take the default libp2p port; explicit flags later in args win.
+  const defaults = ['--network.port', '0', '--network.address', '127.0.0.1'];
+  const child = spawn(process.execPath, [KEEP_CLIENT, 'start', ...defaults, ...args], {
+    stdio: 'pipe',
+    env: { ...process.env, ...options.env },
+  });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
