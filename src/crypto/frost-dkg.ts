@@ -1,0 +1,274 @@
+import { pippenger } from '@noble/curves/abstract/curve.js';
+import type { DKG_Round1, DKG_Secret, Key } from '@noble/curves/abstract/frost.js';
+import { schnorr_FROST, secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
+import { concatBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+
+/**
+ * The FROST DKG (Pedersen VSS with proofs of knowledge) for a node that may hold several
+ * seats of a group, composed from @noble/curves:
+ *
+ * - round 1 (commitments and proof of knowledge) is noble's `DKG.round1`, one per seat;
+ * - the proofs of all dealers are checked once per node with noble's `DKG.round2` (not once
+ *   per seat); shares for the other seats are the same polynomial evaluations noble computes;
+ * - received shares are checked together: for random 128-bit r, Σ r·s·G = Σ r·Σ_k x^k·C_k is
+ *   one multi-scalar multiplication over all dealers' commitments, for all local seats at once,
+ *   instead of one polynomial evaluation in the exponent per (dealer, seat);
+ * - the group commitment and every participant's verifying share are computed once per node.
+ *
+ * The output is noble's FROST `Key` package, so signing is plain `schnorr_FROST`. The group
+ * key is left untweaked: its x coordinate is the BIP-340 key that signatures verify under.
+ */
+
+const Point = secp256k1.Point;
+const Fn = Point.Fn;
+type CurvePoint = InstanceType<typeof Point>;
+
+export type Seat = number;
+
+export interface DealerPackage {
+  readonly seat: Seat;
+  /** t compressed points: the commitments to the dealer's polynomial coefficients. */
+  readonly commitment: Uint8Array[];
+  readonly proofOfKnowledge: Uint8Array;
+}
+
+export const identifierOf = (seat: Seat): string => schnorr_FROST.Identifier.fromNumber(seat);
+
+const scalarOf = (seat: Seat): bigint => BigInt(seat);
+
+/** Round 1 for each local seat: a random polynomial of degree t-1, commitments and proof. */
+export function dealRound1(seats: readonly Seat[], threshold: number, participants: number) {
+  const secrets = new Map<Seat, DKG_Secret>();
+  const packages: DealerPackage[] = [];
+  for (const seat of seats) {
+    const { public: pub, secret } = schnorr_FROST.DKG.round1(identifierOf(seat), {
+      min: threshold,
+      max: participants,
+    });
+    secrets.set(seat, secret);
+    packages.push({ seat, commitment: pub.commitment, proofOfKnowledge: pub.proofOfKnowledge });
+  }
+  return { secrets, packages };
+}
+
+function toRound1(pkg: DealerPackage): DKG_Round1 {
+  return {
+    identifier: identifierOf(pkg.seat),
+    commitment: pkg.commitment,
+    proofOfKnowledge: pkg.proofOfKnowledge,
+  } as DKG_Round1;
+}
+
+function wellFormed(pkg: DealerPackage, threshold: number): boolean {
+  if (pkg.commitment.length !== threshold) return false;
+  try {
+    for (const c of pkg.commitment) if (Point.fromBytes(c).equals(Point.ZERO)) return false;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** noble's schnorr_FROST DKG hash domain (its suite name + "dkg"). */
+const DKG_DST = utf8ToBytes('FROST-secp256k1-SHA256-TR-v1dkg');
+
+/**
+ * Checks one dealer's proof of knowledge on its own: R = z·G − c·φ₀ with
+ * c = H_dkg(id | φ₀ | R), as noble's round 2 does (used only to name culprits after a failure).
+ */
+export function proofOfKnowledgeValid(pkg: DealerPackage): boolean {
+  try {
+    const proof = pkg.proofOfKnowledge;
+    if (proof.length !== 64 || pkg.commitment.length === 0) return false;
+    const R = Point.fromBytes(concatBytes(Uint8Array.of(0x02), proof.subarray(0, 32)));
+    const z = Fn.fromBytes(proof.subarray(32));
+    const phi = Point.fromBytes(pkg.commitment[0]!);
+    const c = secp256k1_hasher.hashToScalar(
+      concatBytes(Fn.toBytes(scalarOf(pkg.seat)), phi.toBytes(true), R.toBytes(true)),
+      {
+        DST: DKG_DST,
+      },
+    );
+    return R.equals(Point.BASE.multiplyUnsafe(z).subtract(phi.multiplyUnsafe(c)));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The dealers whose package is malformed or whose proof of knowledge fails. All proofs are
+ * checked by one noble `round2` call for one local seat; only if that fails is each checked alone.
+ */
+export function invalidDealers(
+  own: { seat: Seat; secret: DKG_Secret },
+  packages: readonly DealerPackage[],
+  threshold: number,
+): Seat[] {
+  const malformed = packages.filter((pkg) => !wellFormed(pkg, threshold)).map((pkg) => pkg.seat);
+  const others = packages.filter((pkg) => pkg.seat !== own.seat && !malformed.includes(pkg.seat));
+  const probe: DKG_Secret = { ...own.secret, signers: { min: threshold, max: others.length + 1 }, step: 1 };
+  delete probe.round1Cache;
+  delete probe.round2Cache;
+  try {
+    schnorr_FROST.DKG.round2(probe, others.map(toRound1));
+    return malformed.sort((a, b) => a - b);
+  } catch {
+    const bad = others.filter((pkg) => !proofOfKnowledgeValid(pkg)).map((pkg) => pkg.seat);
+    return [...malformed, ...bad].sort((a, b) => a - b);
+  }
+}
+
+function evaluate(coefficients: readonly bigint[], x: bigint): bigint {
+  let result = Fn.ZERO;
+  for (let k = coefficients.length - 1; k >= 0; k--) result = Fn.add(Fn.mul(result, x), coefficients[k]!);
+  return result;
+}
+
+/** The dealer seat's share for each recipient seat: f(recipient), 32 bytes. */
+export function sharesFor(secret: DKG_Secret, recipients: readonly Seat[]): Map<Seat, Uint8Array> {
+  if (!secret.coefficients) throw new Error('DKG secret already consumed');
+  const shares = new Map<Seat, Uint8Array>();
+  for (const recipient of recipients)
+    shares.set(recipient, Fn.toBytes(evaluate(secret.coefficients, scalarOf(recipient))));
+  return shares;
+}
+
+export interface ReceivedShare {
+  readonly dealer: Seat;
+  readonly recipient: Seat;
+  readonly share: Uint8Array;
+}
+
+function parsedCommitments(packages: readonly DealerPackage[]): Map<Seat, CurvePoint[]> {
+  return new Map(packages.map((pkg) => [pkg.seat, pkg.commitment.map((c) => Point.fromBytes(c))]));
+}
+
+function randomScalar128(): bigint {
+  let r = 0n;
+  for (const byte of randomBytes(16)) r = (r << 8n) | BigInt(byte);
+  return r === 0n ? 1n : r;
+}
+
+/** Σ r·s·G − Σ r·Σ_k x^k·C_k over the given shares, as one MSM; zero when every share is valid. */
+function combinedCheck(shares: readonly ReceivedShare[], commitments: Map<Seat, CurvePoint[]>): boolean {
+  const weights = new Map<Seat, bigint[]>(); // dealer → Σ over its shares of r·x^k, per k
+  let lhs = Fn.ZERO;
+  for (const { dealer, recipient, share } of shares) {
+    const points = commitments.get(dealer);
+    if (!points) return false;
+    let s: bigint;
+    try {
+      s = Fn.fromBytes(share);
+    } catch {
+      return false;
+    }
+    const r = randomScalar128();
+    lhs = Fn.add(lhs, Fn.mul(r, s));
+    const w = weights.get(dealer) ?? new Array<bigint>(points.length).fill(Fn.ZERO);
+    let power = r;
+    for (let k = 0; k < points.length; k++) {
+      w[k] = Fn.add(w[k]!, power);
+      power = Fn.mul(power, scalarOf(recipient));
+    }
+    weights.set(dealer, w);
+  }
+  const points: CurvePoint[] = [Point.BASE];
+  const scalars: bigint[] = [Fn.neg(lhs)];
+  for (const [dealer, w] of weights) {
+    const dealerPoints = commitments.get(dealer)!;
+    for (let k = 0; k < w.length; k++) {
+      if (w[k] === Fn.ZERO) continue;
+      points.push(dealerPoints[k]!);
+      scalars.push(w[k]!);
+    }
+  }
+  return pippenger(Point, points, scalars).equals(Point.ZERO);
+}
+
+/**
+ * The dealers that sent at least one invalid share: one combined check for everything;
+ * only when it fails, one check per dealer to name the culprits.
+ */
+export function dealersWithInvalidShares(
+  shares: readonly ReceivedShare[],
+  packages: readonly DealerPackage[],
+): Seat[] {
+  const commitments = parsedCommitments(packages);
+  if (combinedCheck(shares, commitments)) return [];
+  const dealers = [...new Set(shares.map((s) => s.dealer))].sort((a, b) => a - b);
+  return dealers.filter(
+    (dealer) =>
+      !combinedCheck(
+        shares.filter((s) => s.dealer === dealer),
+        commitments,
+      ),
+  );
+}
+
+/** Whether one share is valid against its dealer's commitments (for judging complaints). */
+export function shareValid(share: ReceivedShare, pkg: DealerPackage): boolean {
+  try {
+    return combinedCheck([share], parsedCommitments([pkg]));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The FROST key packages of the local seats from the qualified dealers' commitments and the
+ * shares they sent. Public work (group commitment, verifying shares) is done once.
+ */
+export function finalizeKeys(options: {
+  threshold: number;
+  qualified: readonly Seat[];
+  packages: readonly DealerPackage[];
+  shares: readonly ReceivedShare[];
+  localSeats: readonly Seat[];
+}): Map<Seat, Key> {
+  const qualified = new Set(options.qualified);
+  const dealers = options.packages.filter((pkg) => qualified.has(pkg.seat));
+  if (dealers.length !== qualified.size) throw new Error('a qualified dealer has no commitment');
+  const group: CurvePoint[] = new Array(options.threshold).fill(Point.ZERO);
+  for (const pkg of dealers) {
+    pkg.commitment.forEach((c, k) => {
+      group[k] = group[k]!.add(Point.fromBytes(c));
+    });
+  }
+  const verifyingShares: Record<string, Uint8Array> = {};
+  for (const seat of options.qualified) {
+    const x = scalarOf(seat);
+    const scalars: bigint[] = [];
+    let power = Fn.ONE;
+    for (let k = 0; k < group.length; k++) {
+      scalars.push(power);
+      power = Fn.mul(power, x);
+    }
+    verifyingShares[identifierOf(seat)] = pippenger(Point, group, scalars).toBytes(true);
+  }
+  const publicPackage = {
+    signers: { min: options.threshold, max: options.qualified.length },
+    commitments: group.map((p) => p.toBytes(true)),
+    verifyingShares,
+  } as Key['public'];
+  const keys = new Map<Seat, Key>();
+  for (const seat of options.localSeats) {
+    let signingShare = Fn.ZERO;
+    const fromDealers = options.shares.filter((s) => s.recipient === seat && qualified.has(s.dealer));
+    if (fromDealers.length !== qualified.size) throw new Error(`seat ${seat} lacks shares`);
+    for (const { share } of fromDealers) signingShare = Fn.add(signingShare, Fn.fromBytes(share));
+    const identifier = identifierOf(seat);
+    if (!Point.BASE.multiply(signingShare).equals(Point.fromBytes(verifyingShares[identifier]!))) {
+      throw new Error(`seat ${seat}: signing share does not match its verifying share`);
+    }
+    keys.set(seat, {
+      public: publicPackage,
+      secret: { identifier, signingShare: Fn.toBytes(signingShare) } as Key['secret'],
+    });
+  }
+  return keys;
+}
+
+/** The x-only (BIP-340) public key of a group commitment. */
+export function xOnly(groupPublicKey: Uint8Array): Uint8Array {
+  return groupPublicKey.subarray(1, 33);
+}

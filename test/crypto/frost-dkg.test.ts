@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Key } from '@noble/curves/abstract/frost.js';
+import { schnorr, schnorr_FROST } from '@noble/curves/secp256k1.js';
+import {
+  type DealerPackage,
+  dealersWithInvalidShares,
+  dealRound1,
+  finalizeKeys,
+  invalidDealers,
+  proofOfKnowledgeValid,
+  type ReceivedShare,
+  sharesFor,
+  xOnly,
+} from '../../src/crypto/frost-dkg.js';
+
+/** Runs the whole DKG in memory for the given seats; `tamper` may corrupt what is sent. */
+export function runDkg(
+  seats: number[],
+  threshold: number,
+  tamper: { share?: (s: ReceivedShare) => ReceivedShare } = {},
+) {
+  const { secrets, packages } = dealRound1(seats, threshold, seats.length);
+  const shares: ReceivedShare[] = [];
+  for (const [dealer, secret] of secrets) {
+    for (const [recipient, share] of sharesFor(secret, seats)) {
+      const sent = { dealer, recipient, share };
+      shares.push(tamper.share ? tamper.share(sent) : sent);
+    }
+  }
+  return { secrets, packages, shares };
+}
+
+export function sign(keys: Key[], message: Uint8Array): Uint8Array {
+  const nonces = keys.map((key) => schnorr_FROST.commit(key.secret));
+  const commitments = nonces.map((n) => n.commitments);
+  const pub = keys[0]!.public;
+  const sigShares: Record<string, Uint8Array> = {};
+  keys.forEach((key, i) => {
+    sigShares[key.secret.identifier] = schnorr_FROST.signShare(
+      key.secret,
+      pub,
+      nonces[i]!.nonces,
+      commitments,
+      message,
+    );
+  });
+  return schnorr_FROST.aggregate(pub, commitments, message, sigShares);
+}
+
+test('10 seats, threshold 6: every 6 shares sign under the group key; 5 cannot', () => {
+  const seats = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const { secrets, packages, shares } = runDkg(seats, 6);
+  assert.deepEqual(invalidDealers({ seat: 1, secret: secrets.get(1)! }, packages, 6), []);
+  assert.deepEqual(dealersWithInvalidShares(shares, packages), []);
+  const keys = finalizeKeys({ threshold: 6, qualified: seats, packages, shares, localSeats: seats });
+  const groupKey = keys.get(1)!.public.commitments[0]!;
+  for (const key of keys.values())
+    assert.deepEqual(key.public.commitments[0], groupKey, 'same group key for all');
+  const message = new TextEncoder().encode('heartbeat');
+  for (const subset of [
+    [1, 2, 3, 4, 5, 6],
+    [5, 6, 7, 8, 9, 10],
+    [1, 3, 5, 7, 9, 10],
+  ]) {
+    const signature = sign(
+      subset.map((s) => keys.get(s)!),
+      message,
+    );
+    assert.equal(schnorr.verify(signature, message, xOnly(groupKey)), true, `subset ${subset}`);
+  }
+  assert.throws(() =>
+    sign(
+      [1, 2, 3, 4, 5].map((s) => keys.get(s)!),
+      message,
+    ),
+  );
+});
+
+test('a dealer that sends one recipient a bad share is named; the others finish without it', () => {
+  const seats = [1, 2, 3, 4, 5, 6, 7, 8];
+  const { packages, shares } = runDkg(seats, 5, {
+    share: (s) => (s.dealer === 3 && s.recipient === 7 ? { ...s, share: new Uint8Array(32).fill(9) } : s),
+  });
+  assert.deepEqual(dealersWithInvalidShares(shares, packages), [3]);
+  const qualified = seats.filter((s) => s !== 3);
+  const keys = finalizeKeys({ threshold: 5, qualified, packages, shares, localSeats: qualified });
+  const message = new Uint8Array(32).fill(1);
+  const signature = sign(
+    [1, 2, 4, 7, 8].map((s) => keys.get(s)!),
+    message,
+  );
+  assert.equal(schnorr.verify(signature, message, xOnly(keys.get(1)!.public.commitments[0]!)), true);
+});
+
+test('a forged proof of knowledge or a malformed commitment is named', () => {
+  const seats = [1, 2, 3, 4, 5];
+  const { secrets, packages } = runDkg(seats, 3);
+  const other = dealRound1([9], 3, 5).packages[0]!;
+  const forged: DealerPackage[] = packages.map((p) =>
+    p.seat === 2
+      ? { ...p, proofOfKnowledge: other.proofOfKnowledge }
+      : p.seat === 4
+        ? { ...p, commitment: p.commitment.slice(1) }
+        : p,
+  );
+  assert.deepEqual(invalidDealers({ seat: 1, secret: secrets.get(1)! }, forged, 3), [2, 4]);
+  assert.ok(packages.every(proofOfKnowledgeValid), 'the stand-alone check accepts what noble accepts');
+  assert.equal(proofOfKnowledgeValid(forged[1]!), false);
+});
