@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Key } from '@noble/curves/abstract/frost.js';
-import { schnorr, schnorr_FROST } from '@noble/curves/secp256k1.js';
+import { schnorr } from '@noble/curves/secp256k1.js';
 import {
   type DealerPackage,
   dealersWithInvalidShares,
@@ -13,9 +12,10 @@ import {
   sharesFor,
   xOnly,
 } from '../../src/crypto/frost-dkg.js';
+import { frostSign } from '../helpers/frost.js';
 
 /** Runs the whole DKG in memory for the given seats; `tamper` may corrupt what is sent. */
-export function runDkg(
+function runDkg(
   seats: number[],
   threshold: number,
   tamper: { share?: (s: ReceivedShare) => ReceivedShare } = {},
@@ -29,23 +29,6 @@ export function runDkg(
     }
   }
   return { secrets, packages, shares };
-}
-
-export function sign(keys: Key[], message: Uint8Array): Uint8Array {
-  const nonces = keys.map((key) => schnorr_FROST.commit(key.secret));
-  const commitments = nonces.map((n) => n.commitments);
-  const pub = keys[0]!.public;
-  const sigShares: Record<string, Uint8Array> = {};
-  keys.forEach((key, i) => {
-    sigShares[key.secret.identifier] = schnorr_FROST.signShare(
-      key.secret,
-      pub,
-      nonces[i]!.nonces,
-      commitments,
-      message,
-    );
-  });
-  return schnorr_FROST.aggregate(pub, commitments, message, sigShares);
 }
 
 test('10 seats, threshold 6: every 6 shares sign under the group key; 5 cannot', () => {
@@ -63,14 +46,14 @@ test('10 seats, threshold 6: every 6 shares sign under the group key; 5 cannot',
     [5, 6, 7, 8, 9, 10],
     [1, 3, 5, 7, 9, 10],
   ]) {
-    const signature = sign(
+    const signature = frostSign(
       subset.map((s) => keys.get(s)!),
       message,
     );
     assert.equal(schnorr.verify(signature, message, xOnly(groupKey)), true, `subset ${subset}`);
   }
   assert.throws(() =>
-    sign(
+    frostSign(
       [1, 2, 3, 4, 5].map((s) => keys.get(s)!),
       message,
     ),
@@ -86,7 +69,7 @@ test('a dealer that sends one recipient a bad share is named; the others finish 
   const qualified = seats.filter((s) => s !== 3);
   const keys = finalizeKeys({ threshold: 5, qualified, packages, shares, localSeats: qualified });
   const message = new Uint8Array(32).fill(1);
-  const signature = sign(
+  const signature = frostSign(
     [1, 2, 4, 7, 8].map((s) => keys.get(s)!),
     message,
   );

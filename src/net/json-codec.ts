@@ -1,0 +1,14 @@
+import type { z } from 'zod';
+import type { MessageCodec } from './types.js';
+
+/**
+ * A codec for JSON payloads checked by a schema on the way in: a message that does not
+ * match is refused by `decode` and so dropped (and counted) by the channel.
+ */
+export function jsonCodec<T>(type: string, schema: z.ZodType<T>): MessageCodec<T> {
+  return {
+    type,
+    encode: (payload) => new TextEncoder().encode(JSON.stringify(payload)),
+    decode: (bytes) => schema.parse(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))),
+  };
+}
