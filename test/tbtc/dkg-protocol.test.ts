@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { BlockEngine } from '../../src/chain/local/block-engine.js';
+import { xOnly } from '../../src/crypto/frost-dkg.js';
+import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator-key.js';
+import { LocalNetwork } from '../../src/net/local/local-network.js';
+import { ManualTicker } from '../../src/net/retransmission.js';
+import type { MessageCodec } from '../../src/net/types.js';
+import { type DkgOutcome, runDkgProtocol } from '../../src/tbtc/dkg/dkg-protocol.js';
+import { Inbox } from '../../src/tbtc/dkg/inbox.js';
+import { DKG_CODECS } from '../../src/tbtc/dkg/messages.js';
+import { frostSign as sign } from '../helpers/frost.js';
+
+const engines: BlockEngine[] = [];
+after(() => {
+  for (const engine of engines) engine.close();
+});
+
+const TIMING = {
+  announcementBlocks: 5,
+  round1Blocks: 5,
+  round2Blocks: 5,
+  complaintBlocks: 5,
+  resultSigningBlocks: 5,
+};
+
+/** Runs the protocol on every online node of a group laid out as operator letters per seat. */
+async function runGroup(
+  layout: string,
+  options: { offline?: string[]; quorum: number; threshold: number; tamper?: (node: string) => void },
+) {
+  const blocks = new BlockEngine(20);
+  engines.push(blocks);
+  const network = new LocalNetwork();
+  const ticker = new ManualTicker();
+  const letters = [...new Set(layout)];
+  const keys = new Map<string, OperatorKey>(letters.map((l) => [l, generateOperatorKey()]));
+  const group = [...layout].map((l) => keys.get(l)!.address);
+  const online = letters.filter((l) => !options.offline?.includes(l));
+  const session = 'test-session';
+  const startBlock = await blocks.currentBlock();
+  const signal = new AbortController().signal;
+  const stopTicks = blocks.watchBlocks(() => ticker.tick()); // retransmissions tick per block
+  const keepAlive = setInterval(() => {}, 1000); // the block timer alone does not hold the process
+  const members = online.map((letter) => {
+    const me = keys.get(letter)!;
+    const channel = network.join(me, { ticker }).broadcastChannelFor('tbtc-dkg-test');
+    for (const codec of DKG_CODECS) channel.registerCodec(codec as MessageCodec<unknown>);
+    return { me, channel, inbox: new Inbox(channel, session, 'dkg') };
+  });
+  const runs = members.map(({ me, channel, inbox }) => {
+    return runDkgProtocol({
+      session,
+      group,
+      me,
+      threshold: options.threshold,
+      quorum: options.quorum,
+      channel,
+      inbox,
+      blocks,
+      startBlock,
+      timing: TIMING,
+      signal,
+    }).finally(() => inbox.close());
+  });
+  const outcomes = await Promise.allSettled(runs);
+  stopTicks();
+  clearInterval(keepAlive);
+  return { outcomes, letters: online, group, keys };
+}
+
+function fulfilled(outcomes: PromiseSettledResult<DkgOutcome>[]): DkgOutcome[] {
+  return outcomes.map((o) => {
+    if (o.status === 'rejected') throw o.reason;
+    return o.value;
+  });
+}
+
+test('10 seats on 4 nodes, threshold 6: one group key, any 6 seats sign, 5 cannot', async () => {
+  const { outcomes } = await runGroup('AAABBBCCDD', { quorum: 8, threshold: 6 });
+  const results = fulfilled(outcomes);
+  const groupKey = results[0]!.groupPublicKey;
+  for (const r of results) {
+    assert.deepEqual(r.groupPublicKey, groupKey);
+    assert.deepEqual(r.misbehavedSeats, []);
+  }
+  const allKeys = new Map(results.flatMap((r) => [...r.keys]));
+  assert.equal(allKeys.size, 10);
+  const message = new TextEncoder().encode('any six');
+  const signature = sign(
+    [1, 3, 4, 7, 9, 10].map((s) => allKeys.get(s)!),
+    message,
+  );
+  assert.equal(schnorr.verify(signature, message, xOnly(groupKey)), true);
+  assert.throws(() =>
+    sign(
+      [1, 2, 3, 4, 5].map((s) => allKeys.get(s)!),
+      message,
+    ),
+  );
+});
+
+test('2 of 10 seats offline from the start: excluded, the DKG still succeeds with quorum 8', async () => {
+  const { outcomes } = await runGroup('ABCDEFGHIJ', { quorum: 8, threshold: 6, offline: ['C', 'H'] });
+  const results = fulfilled(outcomes);
+  assert.equal(results.length, 8);
+  for (const r of results) {
+    assert.deepEqual(r.misbehavedSeats, [3, 8]);
+    assert.deepEqual(r.groupPublicKey, results[0]!.groupPublicKey);
+  }
+});
+
+test('3 of 10 seats offline with quorum 8: every node fails, naming the quorum', async () => {
+  const { outcomes } = await runGroup('ABCDEFGHIJ', { quorum: 8, threshold: 6, offline: ['C', 'H', 'J'] });
+  for (const o of outcomes) {
+    assert.equal(o.status, 'rejected');
+    assert.match(String((o as PromiseRejectedResult).reason), /announcement: 7 seats remain, quorum is 8/);
+  }
+});
