@@ -1,0 +1,351 @@
+import type { Key } from '@noble/curves/abstract/frost.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { dkgResultHash } from '../../chain/dkg-result.js';
+import {
+  type Address,
+  type Chain,
+  ChainError,
+  type DkgResult,
+  type DkgResultSubmittedEvent,
+  type DkgStartedEvent,
+  type WalletRegisteredEvent,
+} from '../../chain/types.js';
+import { type Recorder, stopwatch } from '../../clientinfo/recorder.js';
+import { type OperatorKey, signWithOperatorKey, verifyOperatorSignature } from '../../crypto/operator-key.js';
+import type { Logger } from '../../log.js';
+import type { MessageCodec, Provider } from '../../net/types.js';
+import { type DkgOutcome, DkgFailedError, type DkgTiming, runDkgProtocol } from './dkg-protocol.js';
+import { Inbox } from './inbox.js';
+import { DKG_CODECS, resultSignatureCodec } from './messages.js';
+
+/** A wallet this node holds seats of, as the DKG produced it. */
+export interface WalletKeys {
+  readonly seed: Uint8Array;
+  readonly groupPublicKey: Uint8Array;
+  /** Operator of every seat of the DKG group (seat i at index i-1). */
+  readonly group: readonly Address[];
+  readonly qualifiedSeats: readonly number[];
+  readonly keys: ReadonlyMap<number, Key>;
+}
+
+export interface DkgExecutorOptions {
+  readonly chain: Chain;
+  readonly provider: Provider;
+  readonly key: OperatorKey;
+  readonly recorder: Recorder;
+  readonly log: Logger;
+  readonly timing: DkgTiming;
+  /** Approvers after the submitter wait this many blocks per position. */
+  readonly approvalDelayStepBlocks: number;
+  /** Persists the key shares; called before the result is published. */
+  readonly saveWallet: (wallet: WalletKeys) => Promise<void>;
+}
+
+interface Participation {
+  readonly seed: string;
+  readonly controller: AbortController;
+  outcome?: DkgOutcome;
+  finished: boolean;
+  finish(outcome: 'success' | 'failure', reason: string): void;
+}
+
+export const dkgChannelName = (seed: Uint8Array) => `tbtc-dkg-${bytesToHex(seed)}`;
+
+/**
+ * The node's part in wallet DKGs, driven by chain events: joins the DKG of every seed whose
+ * group holds its seats (one protocol run for all of them), signs and submits the result in
+ * its turn, validates every submitted result and challenges or approves it, reports
+ * timeouts. Every DKG metric moves here, once per event.
+ */
+export class DkgExecutor {
+  private readonly participations = new Map<string, Participation>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly stopped = new AbortController();
+
+  constructor(private readonly options: DkgExecutorOptions) {}
+
+  start(): void {
+    const registry = this.options.chain.walletRegistry;
+    this.unsubscribe.push(
+      registry.onDkgStarted((event) => void this.join(event).catch((err) => this.fault('join', err))),
+      registry.onDkgResultSubmitted(
+        (event) => void this.validate(event).catch((err) => this.fault('validate', err)),
+      ),
+      registry.onWalletRegistered((event) => this.registered(event)),
+      registry.onDkgTimedOut((event) => this.ended(bytesToHex(event.seed), 'failure', 'DKG timed out')),
+    );
+  }
+
+  stop(): void {
+    this.stopped.abort(new Error('node stopping'));
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
+    for (const participation of this.participations.values())
+      participation.controller.abort(new Error('node stopping'));
+  }
+
+  private fault(what: string, err: unknown): void {
+    if (this.stopped.signal.aborted) return;
+    this.options.log.error({ err: (err as Error).message }, `DKG ${what} failed`);
+  }
+
+  private async join(event: DkgStartedEvent): Promise<void> {
+    const { chain, provider, key, recorder, log, timing } = this.options;
+    const seed = bytesToHex(event.seed);
+    if (this.participations.has(seed)) return;
+    const group = await chain.walletRegistry.selectGroup(event.seed);
+    const mySeats = group.flatMap((operator, i) => (operator === key.address ? [i + 1] : []));
+    this.watchTimeout(event);
+    if (mySeats.length === 0) return;
+
+    const params = await chain.walletRegistry.dkgParameters();
+    const controller = new AbortController();
+    const elapsed = stopwatch();
+    const participation: Participation = {
+      seed,
+      controller,
+      finished: false,
+      finish: (outcome, reason) => {
+        if (participation.finished) return;
+        participation.finished = true;
+        controller.abort(new Error(reason));
+        if (outcome === 'failure') recorder.inc('performance_dkg_failed_total');
+        recorder.observe('performance_dkg_duration_seconds', elapsed(), { outcome });
+        log.info({ seed, outcome, reason, seconds: elapsed() }, 'DKG ended');
+        inbox.close();
+        void channel.close();
+      },
+    };
+    this.participations.set(seed, participation);
+    recorder.inc('performance_dkg_joined_total', mySeats.length);
+    log.info({ seed, seats: mySeats }, 'joining DKG');
+
+    const operators = new Set(group);
+    const channel = provider.broadcastChannelFor(dkgChannelName(event.seed));
+    for (const codec of DKG_CODECS) channel.registerCodec(codec as MessageCodec<unknown>);
+    channel.setFilter((sender) => operators.has(sender.operatorAddress));
+    const inbox = new Inbox(channel, seed, 'dkg');
+
+    try {
+      const outcome = await runDkgProtocol({
+        session: seed,
+        group,
+        me: key,
+        threshold: params.honestThreshold,
+        quorum: params.groupQuorum,
+        channel,
+        inbox,
+        blocks: chain.blocks,
+        startBlock: event.blockNumber,
+        timing,
+        signal: controller.signal,
+      });
+      participation.outcome = outcome;
+      const result = await this.signResult(event, outcome, channel, inbox, controller.signal);
+      await this.options.saveWallet({
+        seed: event.seed,
+        groupPublicKey: outcome.groupPublicKey,
+        group,
+        qualifiedSeats: outcome.qualifiedSeats,
+        keys: outcome.keys,
+      });
+      await this.submitInTurn(event, result, controller.signal);
+    } catch (err) {
+      if (participation.finished) return; // ended by a chain event meanwhile
+      const reason = err instanceof DkgFailedError || err instanceof ChainError ? err.message : String(err);
+      participation.finish('failure', reason);
+    }
+  }
+
+  /** Signs the result hash, collects the other qualified operators' signatures. */
+  private async signResult(
+    event: DkgStartedEvent,
+    outcome: DkgOutcome,
+    channel: ReturnType<Provider['broadcastChannelFor']>,
+    inbox: Inbox,
+    signal: AbortSignal,
+  ): Promise<DkgResult> {
+    const { key, timing, chain } = this.options;
+    const hash = dkgResultHash({
+      seed: event.seed,
+      groupPublicKey: outcome.groupPublicKey,
+      misbehavedMembersIndices: outcome.misbehavedSeats,
+    });
+    const session = bytesToHex(event.seed);
+    await channel.send(
+      resultSignatureCodec,
+      { session, resultHash: bytesToHex(hash), signature: bytesToHex(signWithOperatorKey(key, hash)) },
+      { retransmit: { until: signal } },
+    );
+    const current = await chain.blocks.currentBlock();
+    const signatures = await inbox.collect(
+      resultSignatureCodec,
+      outcome.qualifiedOperators,
+      current + timing.resultSigningBlocks,
+      chain.blocks,
+      signal,
+    );
+    const group = await chain.walletRegistry.selectGroup(event.seed);
+    const bySeat: [number, Uint8Array][] = [];
+    for (const seat of outcome.qualifiedSeats) {
+      const message = signatures.get(group[seat - 1]!);
+      if (!message || message.resultHash !== bytesToHex(hash)) continue;
+      const signature = hexToBytes(message.signature);
+      const publicKey = group[seat - 1] === key.address ? key.publicKey : undefined;
+      if (publicKey && !verifyOperatorSignature(publicKey, hash, signature)) continue;
+      bySeat.push([seat, signature]);
+    }
+    return {
+      seed: event.seed,
+      submitterMemberIndex: outcome.keys.keys().next().value!,
+      groupPublicKey: outcome.groupPublicKey,
+      misbehavedMembersIndices: outcome.misbehavedSeats,
+      signingMembersIndices: bySeat.map(([seat]) => seat),
+      signatures: bySeat.map(([, signature]) => signature),
+    };
+  }
+
+  /**
+   * Waits for this node's submission slot (its first seat), then submits unless a result is
+   * already under challenge; after a successful challenge it submits again.
+   */
+  private async submitInTurn(event: DkgStartedEvent, result: DkgResult, signal: AbortSignal): Promise<void> {
+    const { chain, log } = this.options;
+    const registry = chain.walletRegistry;
+    const params = await registry.dkgParameters();
+    const slot =
+      event.blockNumber +
+      params.resultSubmissionStartOffsetBlocks +
+      (result.submitterMemberIndex - 1) * params.resultSubmissionStepBlocks;
+    await chain.blocks.waitForBlock(slot, signal);
+    for (;;) {
+      const state = await registry.dkgState();
+      if (state === 'idle') return;
+      if (state === 'awaiting_result') {
+        try {
+          await registry.submitDkgResult(result);
+          log.info(
+            { seed: bytesToHex(event.seed), seat: result.submitterMemberIndex },
+            'submitted the DKG result',
+          );
+        } catch (err) {
+          if (!(err instanceof ChainError)) throw err;
+          log.info({ reason: err.message }, 'DKG result not submitted');
+        }
+      }
+      // Someone's result is in its challenge period: wait for it to be settled.
+      const challenged = await new Promise<boolean>((resolve, reject) => {
+        const stopChallenged = registry.onDkgResultChallenged(() => done(true));
+        const stopApproved = registry.onDkgResultApproved(() => done(false));
+        const aborted = () => {
+          stopChallenged();
+          stopApproved();
+          reject(signal.reason);
+        };
+        const done = (value: boolean) => {
+          stopChallenged();
+          stopApproved();
+          signal.removeEventListener('abort', aborted);
+          resolve(value);
+        };
+        signal.addEventListener('abort', aborted, { once: true });
+      });
+      if (!challenged) return;
+    }
+  }
+
+  /** Every node validates every submitted result; invalid → challenge, valid → approve in turn. */
+  private async validate(event: DkgResultSubmittedEvent): Promise<void> {
+    const { chain, key, recorder, log, approvalDelayStepBlocks } = this.options;
+    const registry = chain.walletRegistry;
+    recorder.inc('performance_dkg_validation_total');
+    const verdict = await registry.isDkgResultValid(event.result);
+    if (!verdict.valid) {
+      log.warn({ reason: verdict.reason }, 'submitted DKG result is invalid; challenging it');
+      try {
+        await registry.challengeDkgResult(event.result);
+        recorder.inc('performance_dkg_challenges_submitted_total');
+      } catch (err) {
+        if (!(err instanceof ChainError)) throw err;
+        log.info({ reason: err.message }, 'challenge not accepted');
+      }
+      return;
+    }
+    const group = await registry.selectGroup(event.result.seed);
+    const misbehaved = new Set(event.result.misbehavedMembersIndices);
+    const mySeats = group.flatMap((operator, i) =>
+      operator === key.address && !misbehaved.has(i + 1) ? [i + 1] : [],
+    );
+    if (mySeats.length === 0) return;
+    const params = await registry.dkgParameters();
+    const submitter = group[event.result.submitterMemberIndex - 1] === key.address;
+    const qualified = group.map((_, i) => i + 1).filter((seat) => !misbehaved.has(seat));
+    const position = qualified.indexOf(mySeats[0]!);
+    const challengeEnd = event.blockNumber + params.resultChallengePeriodBlocks + 1;
+    const turn = submitter
+      ? challengeEnd
+      : challengeEnd + params.submitterPrecedencePeriodBlocks + position * approvalDelayStepBlocks;
+    const signal = AbortSignal.any([this.stopped.signal, this.resultSettled(event)]);
+    await chain.blocks.waitForBlock(turn, signal).catch(() => undefined);
+    if (signal.aborted || (await registry.dkgState()) !== 'challenge') return;
+    try {
+      await registry.approveDkgResult(event.result);
+      recorder.inc('performance_dkg_approvals_submitted_total');
+      log.info({ seed: bytesToHex(event.result.seed) }, 'approved the DKG result');
+    } catch (err) {
+      if (!(err instanceof ChainError)) throw err;
+      log.info({ reason: err.message }, 'approval not accepted');
+    }
+  }
+
+  /** Aborts when the submitted result is challenged or approved by anyone. */
+  private resultSettled(event: DkgResultSubmittedEvent): AbortSignal {
+    const controller = new AbortController();
+    const registry = this.options.chain.walletRegistry;
+    const hash = bytesToHex(event.resultHash);
+    const settle = (other: { resultHash: Uint8Array }) => {
+      if (bytesToHex(other.resultHash) !== hash) return;
+      controller.abort();
+      stopChallenged();
+      stopApproved();
+    };
+    const stopChallenged = registry.onDkgResultChallenged(settle);
+    const stopApproved = registry.onDkgResultApproved(settle);
+    return controller.signal;
+  }
+
+  private registered(event: WalletRegisteredEvent): void {
+    for (const participation of this.participations.values()) {
+      if (participation.finished) continue;
+      const mine =
+        participation.outcome &&
+        bytesToHex(participation.outcome.groupPublicKey) === bytesToHex(event.groupPublicKey);
+      if (mine) participation.finish('success', 'wallet registered');
+      else participation.finish('failure', 'a wallet without this node’s key was registered');
+    }
+  }
+
+  private ended(seed: string, outcome: 'success' | 'failure', reason: string): void {
+    this.participations.get(seed)?.finish(outcome, reason);
+  }
+
+  /** Reports the DKG timeout once the submission window is over without an approval. */
+  private watchTimeout(event: DkgStartedEvent): void {
+    const { chain, log } = this.options;
+    void chain.walletRegistry.dkgParameters().then((params) => {
+      const timeoutBlock = event.blockNumber + params.resultSubmissionTimeoutBlocks + 1;
+      const stop = chain.blocks.watchBlocks((height) => {
+        if (height < timeoutBlock) return;
+        stop();
+        void chain.walletRegistry
+          .dkgState()
+          .then(async (state) => {
+            if (state === 'idle') return;
+            await chain.walletRegistry.notifyDkgTimeout();
+            log.warn({ seed: bytesToHex(event.seed) }, 'reported the DKG timeout');
+          })
+          .catch(() => undefined); // someone else reported it first
+      });
+      this.stopped.signal.addEventListener('abort', stop, { once: true });
+    });
+  }
+}

@@ -1,0 +1,85 @@
+import { pino } from 'pino';
+import { LocalChain } from '../../src/chain/local/local-chain.js';
+import type { DkgParameters, WalletRegisteredEvent } from '../../src/chain/types.js';
+import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator-key.js';
+import { LocalNetwork } from '../../src/net/local/local-network.js';
+import { ManualTicker } from '../../src/net/retransmission.js';
+import { DkgExecutor, type WalletKeys } from '../../src/tbtc/dkg/dkg-executor.js';
+import { scrapedRecorder } from './metrics.js';
+
+export const TEST_TIMING = {
+  announcementBlocks: 6,
+  round1Blocks: 6,
+  round2Blocks: 6,
+  complaintBlocks: 6,
+  resultSigningBlocks: 6,
+};
+
+export interface ClusterNode {
+  readonly key: OperatorKey;
+  readonly metrics: ReturnType<typeof scrapedRecorder>;
+  readonly wallets: WalletKeys[];
+  readonly executor: DkgExecutor;
+}
+
+/** Operators with stakes on one local chain and one in-memory network, each running a DKG executor. */
+export function startCluster(options: {
+  stakes: bigint[];
+  dkg: Partial<DkgParameters> & Pick<DkgParameters, 'groupSize' | 'groupQuorum' | 'honestThreshold'>;
+  blockIntervalMs?: number;
+}) {
+  const chain = new LocalChain({
+    blockIntervalMs: options.blockIntervalMs ?? 20,
+    dkg: {
+      resultSubmissionTimeoutBlocks: 500,
+      resultSubmissionStartOffsetBlocks: 0,
+      resultSubmissionStepBlocks: 3,
+      resultChallengePeriodBlocks: 8,
+      submitterPrecedencePeriodBlocks: 4,
+      ...options.dkg,
+    },
+  });
+  const network = new LocalNetwork();
+  const ticker = new ManualTicker();
+  const stopTicks = chain.blocks.watchBlocks(() => ticker.tick());
+  const keepAlive = setInterval(() => {}, 1000); // the chain's block timer does not hold the process
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const nodes: ClusterNode[] = options.stakes.map((stake) => {
+    const key = generateOperatorKey();
+    chain.registerOperator(key.publicKey, stake);
+    const metrics = scrapedRecorder();
+    const wallets: WalletKeys[] = [];
+    const executor = new DkgExecutor({
+      chain: chain.connect(key.address),
+      provider: network.join(key, { recorder: metrics.recorder, ticker }),
+      key,
+      recorder: metrics.recorder,
+      log: log.child({ operator: key.address.slice(0, 8) }),
+      timing: TEST_TIMING,
+      approvalDelayStepBlocks: 2,
+      saveWallet: async (wallet) => {
+        wallets.push(wallet);
+      },
+    });
+    executor.start();
+    return { key, metrics, wallets, executor };
+  });
+  const registered = (): Promise<WalletRegisteredEvent> =>
+    new Promise((resolve) => {
+      const stop = chain.connect(nodes[0]!.key.address).walletRegistry.onWalletRegistered((event) => {
+        stop();
+        resolve(event);
+      });
+    });
+  return {
+    chain,
+    nodes,
+    registered,
+    stop() {
+      for (const node of nodes) node.executor.stop();
+      stopTicks();
+      clearInterval(keepAlive);
+      chain.close();
+    },
+  };
+}
