@@ -80,16 +80,13 @@ describe('clientinfo server of a running keep-client', () => {
     assert.ok(sample.labels.revision);
   });
 
-  test('the node-info gauges report 0 until their subsystems register sources', async () => {
+  test('node-info gauges: no peers yet, the embedded chain answers, no Bitcoin chain', async () => {
     const { families } = await scrape(`${base}/metrics`);
-    for (const name of [
-      'connected_peers_count',
-      'connected_bootstrap_count',
-      'eth_connectivity',
-      'btc_connectivity',
-    ]) {
-      assert.equal(families.get(name)?.samples[0]?.value, 0, name);
-    }
+    const value = (name: string) => families.get(name)?.samples[0]?.value;
+    assert.equal(value('connected_peers_count'), 0);
+    assert.equal(value('connected_bootstrap_count'), 0);
+    assert.equal(value('eth_connectivity'), 1);
+    assert.equal(value('btc_connectivity'), 0);
   });
 
   test('/diagnostics answers JSON with the client version', async () => {
@@ -98,6 +95,12 @@ describe('clientinfo server of a running keep-client', () => {
     assert.equal(answer.headers['content-type'], 'application/json; charset=utf-8');
     const document = JSON.parse(answer.body);
     assert.match(document.client_info.version, /^\d+\.\d+\.\d+/);
+    assert.match(document.client_info.operator_address, /^0x[0-9a-f]{40}$/);
+    assert.match(document.client_info.peer_id, /^16Uiu2/);
+    assert.deepEqual(document.connected_peers, []);
+    assert.equal(typeof document.eth_chain_info.latest_block_number, 'number');
+    assert.deepEqual(document.wallets, []);
+    assert.ok(!answer.body.includes('private'), 'no key material');
   });
 
   test('HEAD works, other methods get 405, other paths 404', async () => {

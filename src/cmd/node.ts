@@ -1,19 +1,28 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { LocalChain } from '../chain/local/local-chain.js';
+import type { Chain } from '../chain/types.js';
 import { type ClientInfo, startClientInfo } from '../clientinfo/client-info.js';
 import type { Config } from '../config/schema.js';
+import { xOnly } from '../crypto/frost-dkg.js';
 import type { Logger } from '../log.js';
 import { Libp2pProvider } from '../net/libp2p/provider.js';
-import { IntervalTicker } from '../net/retransmission.js';
+import { ManualTicker } from '../net/retransmission.js';
 import { loadOrCreateOperatorKey } from '../storage/operator-key-file.js';
+import { WalletStore } from '../storage/wallet-store.js';
+import { DkgExecutor, type WalletKeys } from '../tbtc/dkg/dkg-executor.js';
 import { CLIENT_REVISION, CLIENT_VERSION } from '../version.js';
+import { createLocalChain, dkgTimingOf } from './chain-setup.js';
 import { listening } from './startup-error.js';
-
-/** Until the chain's block watcher drives retransmissions, they tick once a second. */
-const RETRANSMISSION_INTERVAL_MS = 1000;
 
 export interface RunningNode {
   readonly clientInfo: ClientInfo;
   readonly network: Libp2pProvider;
+  readonly chain: Chain;
+  /** The in-process chain when no `[chain] URL` is set. */
+  readonly embeddedChain: LocalChain | undefined;
+  readonly wallets: WalletKeys[];
   stop(): Promise<void>;
 }
 
@@ -31,12 +40,21 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     if (!password)
       log.warn('KEEP_OPERATOR_PASSWORD is empty: the operator key is encrypted with an empty password');
   }
+  const walletStore = new WalletStore(join(config.storage.Dir, 'keystore', 'tbtc'), password);
+  const wallets = await walletStore.loadAll();
+
+  const embeddedChain = createLocalChain(config);
+  embeddedChain.registerOperator(operator.key.publicKey, BigInt(config.chain.Stake));
+  const chain = embeddedChain.connect(operator.key.address);
 
   const build = { version: CLIENT_VERSION, revision: CLIENT_REVISION };
   const clientInfo = await listening(
     `client info server on ${config.ClientInfo.Address}:${config.ClientInfo.Port}`,
     () => startClientInfo(config.ClientInfo, build),
   );
+  // Retransmissions tick once per block, as in keep-core.
+  const ticker = new ManualTicker();
+  const stopTicks = chain.blocks.watchBlocks(() => ticker.tick());
   const network = await listening(`libp2p on ${config.network.Address}:${config.network.Port}`, () =>
     Libp2pProvider.create({
       key: operator.key,
@@ -48,26 +66,57 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
         : undefined,
       pingTimeoutMs: config.network.PingTimeout,
       recorder: clientInfo.recorder,
-      ticker: new IntervalTicker(RETRANSMISSION_INTERVAL_MS),
+      ticker,
       log,
     }),
   ).catch(async (err) => {
     await clientInfo.close();
     throw err;
   });
-  clientInfo.nodeInfo.setSource('connected_peers_count', () => network.connectedPeers().length);
-  clientInfo.nodeInfo.setSource('connected_bootstrap_count', () => network.connectedBootstrapPeers());
-  clientInfo.diagnostics.register('client_info', () => ({
+
+  const dkg = new DkgExecutor({
+    chain,
+    provider: network,
+    key: operator.key,
+    recorder: clientInfo.recorder,
+    log,
+    timing: dkgTimingOf(config),
+    approvalDelayStepBlocks: config.tbtc.ApprovalDelayStepBlocks,
+    saveWallet: async (wallet) => {
+      const path = await walletStore.save(wallet);
+      wallets.push(wallet);
+      log.info({ path, seats: [...wallet.keys.keys()] }, 'stored wallet key shares');
+    },
+  });
+  dkg.start();
+
+  const { nodeInfo, diagnostics } = clientInfo;
+  nodeInfo.setSource('connected_peers_count', () => network.connectedPeers().length);
+  nodeInfo.setSource('connected_bootstrap_count', () => network.connectedBootstrapPeers());
+  nodeInfo.setSource('eth_connectivity', async () => {
+    await chain.blocks.currentBlock();
+    return 1;
+  });
+  diagnostics.register('client_info', () => ({
     ...build,
     operator_address: operator.key.address,
     peer_id: network.identity.peerId,
     multiaddrs: network.multiaddrs,
   }));
-  clientInfo.diagnostics.register('connected_peers', () =>
+  diagnostics.register('connected_peers', () =>
     network.connectedPeers().map((peer) => ({
       operator_address: peer.operatorAddress,
       peer_id: peer.peerId,
       multiaddrs: peer.multiaddrs,
+    })),
+  );
+  diagnostics.register('eth_chain_info', async () => ({
+    latest_block_number: await chain.blocks.currentBlock(),
+  }));
+  diagnostics.register('wallets', () =>
+    wallets.map((wallet) => ({
+      wallet_id: bytesToHex(xOnly(wallet.groupPublicKey)),
+      seats: [...wallet.keys.keys()],
     })),
   );
 
@@ -84,14 +133,22 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       peerId: network.identity.peerId,
       listen: network.multiaddrs,
       storage: config.storage.Dir,
+      wallets: wallets.length,
+      chain: 'embedded',
     },
     'node started',
   );
   return {
     clientInfo,
     network,
+    chain,
+    embeddedChain,
+    wallets,
     stop: async () => {
+      dkg.stop();
+      stopTicks();
       await network.close();
+      embeddedChain.close();
       await clientInfo.close();
       log.info('node stopped');
     },

@@ -64,6 +64,16 @@ const optionalText = (doc: string) =>
 const textList = (doc: string, item: z.ZodString = z.string()) =>
   field(z.array(item, { error: 'must be a list of strings' }), [], 'list', doc);
 
+const count = (fallback: number, min: number, doc: string) => {
+  const rule = { error: `must be an integer of at least ${min}` };
+  return field(z.number(rule).int(rule).min(min, rule), fallback, 'integer', doc);
+};
+
+const CHAIN_URL = z
+  .string({ error: 'must be a string' })
+  .regex(/^tcp:\/\/[^/:]+:\d+$/, { error: 'must be a chain server URL like tcp://127.0.0.1:8545' })
+  .optional();
+
 const MULTIADDR = z
   .string({ error: 'must be a list of strings' })
   .regex(/^\/(ip4|ip6|dns|dns4|dns6)\/[^/]+\/tcp\/\d+\/p2p\/\w+$/, {
@@ -109,8 +119,52 @@ export const CONFIG_SCHEMA = {
       'Encrypted operator key file (password from KEEP_OPERATOR_PASSWORD); default: <storage.Dir>/operator-key.json, generated on first start',
     ),
   },
-  chain: {},
-  tbtc: {},
+  chain: {
+    URL: field(
+      CHAIN_URL,
+      undefined,
+      'string',
+      'Chain server (keep-client chain) to use, tcp://host:port; unset runs an embedded local chain in-process',
+    ),
+    Port: port(8545, 'Port keep-client chain serves the local chain on (loopback)'),
+    BlockTime: duration('1s', 'Block interval of the local chain (embedded or served)'),
+    Stake: count(
+      1000,
+      1,
+      'Stake this operator registers with on the local chain (its group-selection weight)',
+    ),
+  },
+  tbtc: {
+    GroupSize: count(100, 1, 'Seats in a wallet group (local chain parameter)'),
+    GroupQuorum: count(90, 1, 'Seats that must take part for a DKG to succeed (local chain parameter)'),
+    HonestThreshold: count(51, 1, 'Signers needed for a wallet signature (local chain parameter)'),
+    DkgPhaseBlocks: count(
+      10,
+      1,
+      'Longest each off-chain DKG phase may take, in blocks (it ends early when all members answered)',
+    ),
+    ResultSubmissionTimeoutBlocks: count(
+      536,
+      1,
+      'Blocks after DkgStarted within which a result must be approved (local chain parameter)',
+    ),
+    ResultSubmissionStepBlocks: count(3, 0, 'Blocks between the submission turns of consecutive members'),
+    ResultChallengePeriodBlocks: count(
+      10,
+      1,
+      'Blocks a submitted result can be challenged (production: 11520)',
+    ),
+    SubmitterPrecedencePeriodBlocks: count(
+      5,
+      0,
+      'Blocks after the challenge period in which only the submitter may approve (production: 20)',
+    ),
+    ApprovalDelayStepBlocks: count(
+      2,
+      0,
+      'Blocks between the approval turns of consecutive members (production: 15)',
+    ),
+  },
   beacon: {},
 } as const satisfies Record<string, Record<string, Field>>;
 
