@@ -1,5 +1,5 @@
 import { pippenger } from '@noble/curves/abstract/curve.js';
-import type { DKG_Round1, DKG_Secret, Key } from '@noble/curves/abstract/frost.js';
+import type { DKG_Secret, Key } from '@noble/curves/abstract/frost.js';
 import { schnorr_FROST, secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { concatBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 
@@ -8,8 +8,9 @@ import { concatBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
  * seats of a group, composed from @noble/curves:
  *
  * - round 1 (commitments and proof of knowledge) is noble's `DKG.round1`, one per seat;
- * - the proofs of all dealers are checked once per node with noble's `DKG.round2` (not once
- *   per seat); shares for the other seats are the same polynomial evaluations noble computes;
+ * - the dealers' proofs of knowledge are checked once per node (not once per seat), all in
+ *   one multi-scalar multiplication, with noble's round-2 equation; shares are the same
+ *   polynomial evaluations noble's round 2 computes;
  * - received shares are checked together: for random 128-bit r, Σ r·s·G = Σ r·Σ_k x^k·C_k is
  *   one multi-scalar multiplication over all dealers' commitments, for all local seats at once,
  *   instead of one polynomial evaluation in the exponent per (dealer, seat);
@@ -51,14 +52,6 @@ export function dealRound1(seats: readonly Seat[], threshold: number, participan
   return { secrets, packages };
 }
 
-function toRound1(pkg: DealerPackage): DKG_Round1 {
-  return {
-    identifier: identifierOf(pkg.seat),
-    commitment: pkg.commitment,
-    proofOfKnowledge: pkg.proofOfKnowledge,
-  } as DKG_Round1;
-}
-
 function wellFormed(pkg: DealerPackage, threshold: number): boolean {
   if (pkg.commitment.length !== threshold) return false;
   try {
@@ -72,50 +65,68 @@ function wellFormed(pkg: DealerPackage, threshold: number): boolean {
 /** noble's schnorr_FROST DKG hash domain (its suite name + "dkg"). */
 const DKG_DST = utf8ToBytes('FROST-secp256k1-SHA256-TR-v1dkg');
 
-/**
- * Checks one dealer's proof of knowledge on its own: R = z·G − c·φ₀ with
- * c = H_dkg(id | φ₀ | R), as noble's round 2 does (used only to name culprits after a failure).
- */
-export function proofOfKnowledgeValid(pkg: DealerPackage): boolean {
+interface ProofTerms {
+  readonly R: CurvePoint;
+  readonly z: bigint;
+  readonly phi: CurvePoint;
+  readonly c: bigint;
+}
+
+/** The terms of noble's proof-of-knowledge equation R = z·G − c·φ₀, c = H_dkg(id | φ₀ | R). */
+function proofTerms(pkg: DealerPackage): ProofTerms | undefined {
   try {
     const proof = pkg.proofOfKnowledge;
-    if (proof.length !== 64 || pkg.commitment.length === 0) return false;
+    if (proof.length !== 64 || pkg.commitment.length === 0) return undefined;
     const R = Point.fromBytes(concatBytes(Uint8Array.of(0x02), proof.subarray(0, 32)));
     const z = Fn.fromBytes(proof.subarray(32));
     const phi = Point.fromBytes(pkg.commitment[0]!);
     const c = secp256k1_hasher.hashToScalar(
       concatBytes(Fn.toBytes(scalarOf(pkg.seat)), phi.toBytes(true), R.toBytes(true)),
-      {
-        DST: DKG_DST,
-      },
+      { DST: DKG_DST },
     );
-    return R.equals(Point.BASE.multiplyUnsafe(z).subtract(phi.multiplyUnsafe(c)));
+    return { R, z, phi, c };
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-/**
- * The dealers whose package is malformed or whose proof of knowledge fails. All proofs are
- * checked by one noble `round2` call for one local seat; only if that fails is each checked alone.
- */
-export function invalidDealers(
-  own: { seat: Seat; secret: DKG_Secret },
-  packages: readonly DealerPackage[],
-  threshold: number,
-): Seat[] {
-  const malformed = packages.filter((pkg) => !wellFormed(pkg, threshold)).map((pkg) => pkg.seat);
-  const others = packages.filter((pkg) => pkg.seat !== own.seat && !malformed.includes(pkg.seat));
-  const probe: DKG_Secret = { ...own.secret, signers: { min: threshold, max: others.length + 1 }, step: 1 };
-  delete probe.round1Cache;
-  delete probe.round2Cache;
-  try {
-    schnorr_FROST.DKG.round2(probe, others.map(toRound1));
-    return malformed.sort((a, b) => a - b);
-  } catch {
-    const bad = others.filter((pkg) => !proofOfKnowledgeValid(pkg)).map((pkg) => pkg.seat);
-    return [...malformed, ...bad].sort((a, b) => a - b);
+/** Σ rᵢ·(Rᵢ − zᵢ·G + cᵢ·φᵢ) = 0 for random rᵢ: every proof holds (one MSM for all of them). */
+function proofsHold(terms: readonly ProofTerms[]): boolean {
+  const points: CurvePoint[] = [Point.BASE];
+  const scalars: bigint[] = [];
+  let zSum = Fn.ZERO;
+  for (const { R, z, phi, c } of terms) {
+    const r = randomScalar128();
+    zSum = Fn.add(zSum, Fn.mul(r, z));
+    points.push(R, phi);
+    scalars.push(r, Fn.mul(r, c));
   }
+  scalars.unshift(Fn.neg(zSum));
+  return pippenger(Point, points, scalars).equals(Point.ZERO);
+}
+
+/** Checks one dealer's proof of knowledge, exactly as noble's DKG round 2 does. */
+export function proofOfKnowledgeValid(pkg: DealerPackage): boolean {
+  const terms = proofTerms(pkg);
+  return terms !== undefined && proofsHold([terms]);
+}
+
+/**
+ * The dealers whose package is malformed or whose proof of knowledge fails: all proofs are
+ * checked together in one multi-scalar multiplication, each alone only after a failure.
+ */
+export function invalidDealers(packages: readonly DealerPackage[], threshold: number): Seat[] {
+  const bad: Seat[] = [];
+  const checked: [DealerPackage, ProofTerms][] = [];
+  for (const pkg of packages) {
+    const terms = wellFormed(pkg, threshold) ? proofTerms(pkg) : undefined;
+    if (terms) checked.push([pkg, terms]);
+    else bad.push(pkg.seat);
+  }
+  if (!proofsHold(checked.map(([, terms]) => terms))) {
+    for (const [pkg, terms] of checked) if (!proofsHold([terms])) bad.push(pkg.seat);
+  }
+  return bad.sort((a, b) => a - b);
 }
 
 function evaluate(coefficients: readonly bigint[], x: bigint): bigint {
@@ -235,15 +246,13 @@ export function finalizeKeys(options: {
     });
   }
   const verifyingShares: Record<string, Uint8Array> = {};
+  // Y_x = A_0 + x·(A_1 + x·(A_2 + ...)): Horner's rule in the exponent. Seat numbers are
+  // small, so each step is a short multiplication instead of a full-width one.
   for (const seat of options.qualified) {
     const x = scalarOf(seat);
-    const scalars: bigint[] = [];
-    let power = Fn.ONE;
-    for (let k = 0; k < group.length; k++) {
-      scalars.push(power);
-      power = Fn.mul(power, x);
-    }
-    verifyingShares[identifierOf(seat)] = pippenger(Point, group, scalars).toBytes(true);
+    let y = group[group.length - 1]!;
+    for (let k = group.length - 2; k >= 0; k--) y = y.multiplyUnsafe(x).add(group[k]!);
+    verifyingShares[identifierOf(seat)] = y.toBytes(true);
   }
   const publicPackage = {
     signers: { min: options.threshold, max: options.qualified.length },

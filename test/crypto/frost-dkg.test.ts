@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { schnorr } from '@noble/curves/secp256k1.js';
+import { schnorr, schnorr_FROST } from '@noble/curves/secp256k1.js';
 import {
   type DealerPackage,
   dealersWithInvalidShares,
   dealRound1,
   finalizeKeys,
+  identifierOf,
   invalidDealers,
   proofOfKnowledgeValid,
   type ReceivedShare,
@@ -34,7 +35,7 @@ function runDkg(
 test('10 seats, threshold 6: every 6 shares sign under the group key; 5 cannot', () => {
   const seats = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const { secrets, packages, shares } = runDkg(seats, 6);
-  assert.deepEqual(invalidDealers({ seat: 1, secret: secrets.get(1)! }, packages, 6), []);
+  assert.deepEqual(invalidDealers(packages, 6), []);
   assert.deepEqual(dealersWithInvalidShares(shares, packages), []);
   const keys = finalizeKeys({ threshold: 6, qualified: seats, packages, shares, localSeats: seats });
   const groupKey = keys.get(1)!.public.commitments[0]!;
@@ -87,7 +88,23 @@ test('a forged proof of knowledge or a malformed commitment is named', () => {
         ? { ...p, commitment: p.commitment.slice(1) }
         : p,
   );
-  assert.deepEqual(invalidDealers({ seat: 1, secret: secrets.get(1)! }, forged, 3), [2, 4]);
-  assert.ok(packages.every(proofOfKnowledgeValid), 'the stand-alone check accepts what noble accepts');
+  assert.deepEqual(invalidDealers(forged, 3), [2, 4]);
+  // Our check is noble's round-2 equation: noble must agree on both verdicts.
+  const toRound1 = (p: DealerPackage) => ({
+    identifier: identifierOf(p.seat),
+    commitment: p.commitment,
+    proofOfKnowledge: p.proofOfKnowledge,
+  });
+  const nobleAccepts = (others: DealerPackage[]) => {
+    try {
+      schnorr_FROST.DKG.round2({ ...secrets.get(1)!, step: 1 } as never, others.map(toRound1) as never);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  assert.ok(packages.every(proofOfKnowledgeValid));
+  assert.equal(nobleAccepts(packages.slice(1)), true);
   assert.equal(proofOfKnowledgeValid(forged[1]!), false);
+  assert.equal(nobleAccepts([forged[1]!, ...packages.slice(2)]), false);
 });

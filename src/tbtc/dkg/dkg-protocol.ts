@@ -161,11 +161,7 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
     }
   }
   const firstSeat = mySeats[0]!;
-  for (const seat of invalidDealers(
-    { seat: firstSeat, secret: secrets.get(firstSeat)! },
-    packages,
-    threshold,
-  )) {
+  for (const seat of invalidDealers(packages, threshold)) {
     qualified.delete(ctx.group[seat - 1]!);
   }
   requireQuorum(qualified, 'round 1');
