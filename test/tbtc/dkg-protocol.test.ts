@@ -28,7 +28,13 @@ const TIMING = {
 /** Runs the protocol on every online node of a group laid out as operator letters per seat. */
 async function runGroup(
   layout: string,
-  options: { offline?: string[]; quorum: number; threshold: number; tamper?: (node: string) => void },
+  options: {
+    offline?: string[];
+    quorum: number;
+    threshold: number;
+    corruptSharesFrom?: string;
+    corruptSharesTo?: string;
+  },
 ) {
   const blocks = new BlockEngine(20);
   engines.push(blocks);
@@ -62,6 +68,15 @@ async function runGroup(
       startBlock,
       timing: TIMING,
       signal,
+      tamperShares:
+        me === keys.get(options.corruptSharesFrom ?? '')
+          ? (recipient, shares) => {
+              if (recipient !== keys.get(options.corruptSharesTo ?? '')?.address) return shares;
+              const bad = shares.slice();
+              bad[5]! ^= 0xff;
+              return bad;
+            }
+          : undefined,
     }).finally(() => inbox.close());
   });
   const outcomes = await Promise.allSettled(runs);
@@ -117,4 +132,30 @@ test('3 of 10 seats offline with quorum 8: every node fails, naming the quorum',
     assert.equal(o.status, 'rejected');
     assert.match(String((o as PromiseRejectedResult).reason), /announcement: 7 seats remain, quorum is 8/);
   }
+});
+
+test('a member that sends one recipient a bad share is identified and excluded; the DKG completes without it', async () => {
+  const { outcomes, letters } = await runGroup('AAABBBCCDD', {
+    quorum: 8,
+    threshold: 6,
+    corruptSharesFrom: 'D',
+    corruptSharesTo: 'B',
+  });
+  const byLetter = new Map(letters.map((l, i) => [l, outcomes[i]!]));
+  const cheater = byLetter.get('D')!;
+  assert.equal(cheater.status, 'rejected');
+  assert.match(String((cheater as PromiseRejectedResult).reason), /excluded/);
+  const honest = ['A', 'B', 'C'].map((l) => byLetter.get(l)!);
+  const results = fulfilled(honest);
+  for (const r of results) {
+    assert.deepEqual(r.misbehavedSeats, [9, 10]);
+    assert.deepEqual(r.groupPublicKey, results[0]!.groupPublicKey);
+  }
+  const keys = new Map(results.flatMap((r) => [...r.keys]));
+  const message = new Uint8Array(32).fill(4);
+  const signature = sign(
+    [1, 2, 4, 5, 7, 8].map((s) => keys.get(s)!),
+    message,
+  );
+  assert.equal(schnorr.verify(signature, message, xOnly(results[0]!.groupPublicKey)), true);
 });

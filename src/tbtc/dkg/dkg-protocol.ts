@@ -48,6 +48,8 @@ export interface DkgProtocolContext {
   readonly timing: DkgTiming;
   /** Aborted when the DKG is over for this node (result accepted elsewhere, timeout, stop). */
   readonly signal: AbortSignal;
+  /** Fault injection for tests: rewrites the shares sealed for an operator. */
+  readonly tamperShares?: (recipient: Address, shares: Uint8Array) => Uint8Array;
 }
 
 export interface DkgOutcome {
@@ -173,11 +175,12 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
   const boxes: Record<string, { nonce: string; ciphertext: string }> = {};
   for (const operator of qualified) {
     if (operator === me.address) continue;
-    const plaintext = concatBytes(
+    const shares = concatBytes(
       ...mySeats.flatMap((dealer) =>
         seatsOf.get(operator)!.map((recipient) => myShares.get(dealer)!.get(recipient)!),
       ),
     );
+    const plaintext = ctx.tamperShares ? ctx.tamperShares(operator, shares) : shares;
     const box = seal(
       pairKey(ephemeral.get(operator)!.privateKey, theirKeys.get(operator)!),
       context(me.address, operator),
