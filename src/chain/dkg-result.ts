@@ -8,9 +8,13 @@ const DOMAIN = utf8ToBytes('keep-core-ts/dkg-result/v1');
  * What members sign and the chain checks signatures against: the seed, the group key and
  * the excluded seats. (Signatures and the submitter are not part of it.)
  */
-export function dkgResultHash(result: Pick<DkgResult, 'seed' | 'groupPublicKey' | 'misbehavedMembersIndices'>): Uint8Array {
+export function dkgResultHash(
+  result: Pick<DkgResult, 'seed' | 'groupPublicKey' | 'misbehavedMembersIndices'>,
+): Uint8Array {
   const misbehaved = result.misbehavedMembersIndices;
-  const bytes = new Uint8Array(DOMAIN.length + result.seed.length + result.groupPublicKey.length + 2 + misbehaved.length * 2);
+  const bytes = new Uint8Array(
+    DOMAIN.length + result.seed.length + result.groupPublicKey.length + 2 + misbehaved.length * 2,
+  );
   const view = new DataView(bytes.buffer);
   let offset = 0;
   bytes.set(DOMAIN, offset);
