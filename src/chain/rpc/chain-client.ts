@@ -1,0 +1,337 @@
+import { type OperatorKey, signWithOperatorKey } from '../../crypto/operator-key.js';
+import type { Logger } from '../../log.js';
+import { AsyncEmitter } from '../local/async-emitter.js';
+import {
+  type Address,
+  type BlockCounter,
+  type Chain,
+  ChainError,
+  type DkgParameters,
+  type DkgResult,
+  type DkgState,
+  type OperatorRegistry,
+  type Unsubscribe,
+  type WalletRegisteredEvent,
+  type WalletRegistry,
+} from '../types.js';
+import {
+  CHAIN_EVENT_NAMES,
+  type ChainEventName,
+  type ChainEvents,
+  helloMessage,
+  RpcCode,
+} from './protocol.js';
+import { ChainRpcError, openSocket, RpcConnection } from './rpc-connection.js';
+
+export interface ChainClientOptions {
+  /** tcp://host:port of a chain server. */
+  readonly url: string;
+  readonly key: OperatorKey;
+  readonly log: Logger;
+  /** First delay before reconnecting; doubles after each failed attempt up to 5 s. Default 500 ms. */
+  readonly reconnectDelayMs?: number;
+  /** A call unanswered this long rejects with a ChainError. Default 30 s. */
+  readonly callTimeoutMs?: number;
+}
+
+const MAX_RECONNECT_DELAY_MS = 5_000;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+interface BlockWaiter {
+  readonly height: number;
+  readonly resolve: () => void;
+  readonly reject: (reason: unknown) => void;
+}
+
+type Emitters = { [K in ChainEventName]: AsyncEmitter<ChainEvents[K]> };
+
+function parseChainUrl(url: string): { host: string; port: number } {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // reported below
+  }
+  const port = Number(parsed?.port);
+  if (parsed?.protocol !== 'tcp:' || !parsed.hostname || !Number.isInteger(port) || port <= 0) {
+    throw new Error(`invalid chain server URL ${JSON.stringify(url)}: expected tcp://host:port`);
+  }
+  return { host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/** Connects to a chain server; rejects with a one-line Error naming the URL if the first attempt fails. */
+export function connectChain(options: ChainClientOptions): Promise<ChainClient> {
+  return ChainClient.open(options);
+}
+
+/**
+ * The chain served by a chain server, as `key`'s operator. Calls are RPCs (they reject with
+ * a ChainError while disconnected); blocks and events are pushed by the server. When the
+ * connection drops the client reconnects by itself; blocks and events of the gap are missed.
+ */
+export class ChainClient implements Chain {
+  readonly operator: Address;
+  readonly blocks: BlockCounter;
+  readonly operatorRegistry: OperatorRegistry;
+  readonly walletRegistry: WalletRegistry;
+
+  private connection: RpcConnection | undefined;
+  private readonly connectionListeners = new Set<{ readonly listener: (connected: boolean) => void }>();
+  private readonly emitters: Emitters;
+  private readonly waiters = new Set<BlockWaiter>();
+  private readonly watchers = new Set<{ readonly listener: (height: number) => void }>();
+  private height = 0;
+  private reconnectDelayMs: number;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly callTimeoutMs: number;
+
+  private constructor(
+    private readonly options: ChainClientOptions,
+    private readonly endpoint: { host: string; port: number },
+  ) {
+    this.operator = options.key.address;
+    this.reconnectDelayMs = options.reconnectDelayMs ?? 500;
+    this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
+    const onListenerError = (error: unknown) =>
+      options.log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'chain listener threw',
+      );
+    this.emitters = Object.fromEntries(
+      CHAIN_EVENT_NAMES.map((name) => [name, new AsyncEmitter(onListenerError)]),
+    ) as Emitters;
+    this.blocks = this.blockCounter();
+    this.operatorRegistry = {
+      operators: async () => (await this.call('operators')) as { address: Address; stake: bigint }[],
+    };
+    this.walletRegistry = this.registry();
+  }
+
+  /** See connectChain. */
+  static async open(options: ChainClientOptions): Promise<ChainClient> {
+    const client = new ChainClient(options, parseChainUrl(options.url));
+    try {
+      await client.attach();
+    } catch (err) {
+      await client.close();
+      throw new Error(`cannot connect to the chain server at ${options.url}: ${(err as Error).message}`);
+    }
+    return client;
+  }
+
+  get connected(): boolean {
+    return this.connection?.isOpen ?? false;
+  }
+
+  /** Called with `false` when the connection drops and `true` once it is re-established. */
+  onConnectionChange(listener: (connected: boolean) => void): Unsubscribe {
+    const entry = { listener };
+    this.connectionListeners.add(entry);
+    return () => {
+      this.connectionListeners.delete(entry);
+    };
+  }
+
+  /** Stakes this client's operator key (devnet self-staking); an earlier registration counts as success. */
+  async registerOperator(stake: bigint): Promise<{ address: Address; alreadyRegistered: boolean }> {
+    try {
+      const { address } = (await this.call('registerOperator', { stake })) as { address: Address };
+      return { address, alreadyRegistered: false };
+    } catch (err) {
+      if (err instanceof ChainRpcError && err.code === RpcCode.alreadyRegistered) {
+        return { address: this.operator, alreadyRegistered: true };
+      }
+      throw err;
+    }
+  }
+
+  /** Disconnects for good: pending calls and block waits reject, no reconnection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    this.connection?.destroy();
+    this.connection = undefined;
+    for (const waiter of this.waiters) waiter.reject(new ChainError('chain client is closed'));
+    this.waiters.clear();
+    this.watchers.clear();
+    this.connectionListeners.clear();
+    for (const emitter of Object.values(this.emitters)) emitter.clear();
+  }
+
+  /** One connection attempt: TCP, hello, authenticate, then the current height. */
+  private async attach(): Promise<void> {
+    const { key } = this.options;
+    const socket = await openSocket(this.endpoint.host, this.endpoint.port, HANDSHAKE_TIMEOUT_MS);
+    const connection: RpcConnection = new RpcConnection(socket, {
+      notification: (method, params) => this.onNotification(method, params),
+      closed: () => this.onClosed(connection),
+    });
+    try {
+      const hello = await connection.call('hello', { publicKey: key.publicKey }, HANDSHAKE_TIMEOUT_MS);
+      const nonce = (hello as { nonce?: unknown } | null)?.nonce;
+      if (!(nonce instanceof Uint8Array)) throw new Error('the server sent no hello nonce');
+      const signature = signWithOperatorKey(key, helloMessage(nonce));
+      await connection.call('authenticate', { signature }, HANDSHAKE_TIMEOUT_MS);
+      const height = (await connection.call('currentBlock', {}, HANDSHAKE_TIMEOUT_MS)) as number;
+      if (this.closed) throw new ChainError('chain client is closed');
+      if (!connection.isOpen) throw new ChainError('chain connection lost');
+      this.connection = connection;
+      this.syncHeight(height);
+    } catch (err) {
+      connection.destroy();
+      throw err;
+    }
+    this.reconnectDelayMs = this.options.reconnectDelayMs ?? 500;
+    this.notifyConnection(true);
+  }
+
+  private onClosed(connection: RpcConnection): void {
+    if (this.connection !== connection) return; // a handshake that failed, or after close()
+    this.connection = undefined;
+    this.options.log.warn({ url: this.options.url }, 'chain connection lost; reconnecting');
+    this.notifyConnection(false);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    const delay = this.reconnectDelayMs;
+    this.reconnectDelayMs = Math.min(delay * 2, MAX_RECONNECT_DELAY_MS);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.attach().then(
+        () => this.options.log.info({ url: this.options.url }, 'chain connection re-established'),
+        (err: Error) => {
+          this.options.log.debug({ url: this.options.url, err: err.message }, 'chain reconnection failed');
+          this.scheduleReconnect();
+        },
+      );
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  private notifyConnection(connected: boolean): void {
+    for (const { listener } of [...this.connectionListeners]) {
+      try {
+        listener(connected);
+      } catch (err) {
+        this.options.log.warn({ err: (err as Error).message }, 'connection listener threw');
+      }
+    }
+  }
+
+  private call(method: string, params: object = {}): Promise<unknown> {
+    const connection = this.connection;
+    if (this.closed) return Promise.reject(new ChainError('chain client is closed'));
+    if (!connection?.isOpen) {
+      return Promise.reject(new ChainError(`not connected to the chain server at ${this.options.url}`));
+    }
+    return connection.call(method, params, this.callTimeoutMs);
+  }
+
+  private onNotification(method: string, params: unknown): void {
+    const fields = (params ?? {}) as Record<string, unknown>;
+    if (method === 'block' && typeof fields.height === 'number') {
+      this.advanceTo(fields.height);
+    } else if (method === 'event' && CHAIN_EVENT_NAMES.includes(fields.name as ChainEventName)) {
+      (this.emitters[fields.name as ChainEventName] as AsyncEmitter<unknown>).emit(fields.data);
+    }
+  }
+
+  /** After (re)connecting: the server's height is the truth, even if it went back (a new devnet). */
+  private syncHeight(height: number): void {
+    if (height < this.height) {
+      this.options.log.warn({ was: this.height, now: height }, 'chain height went back');
+      this.height = height;
+      return;
+    }
+    this.advanceTo(height);
+  }
+
+  private advanceTo(height: number): void {
+    if (height <= this.height) return;
+    this.height = height;
+    for (const waiter of this.waiters) {
+      if (waiter.height > height) continue;
+      this.waiters.delete(waiter);
+      waiter.resolve();
+    }
+    for (const entry of [...this.watchers]) {
+      if (!this.watchers.has(entry)) continue;
+      try {
+        entry.listener(height);
+      } catch (err) {
+        this.options.log.warn({ err: (err as Error).message }, 'block watcher threw');
+      }
+    }
+  }
+
+  private blockCounter(): BlockCounter {
+    return {
+      currentBlock: async () => (await this.call('currentBlock')) as number,
+      blockHash: async (height) => (await this.call('blockHash', { height })) as Uint8Array,
+      watchBlocks: (listener) => {
+        const entry = { listener };
+        this.watchers.add(entry);
+        return () => {
+          this.watchers.delete(entry);
+        };
+      },
+      waitForBlock: (height, signal) => {
+        if (signal?.aborted) return Promise.reject(signal.reason);
+        if (this.height >= height) return Promise.resolve();
+        if (this.closed) return Promise.reject(new ChainError('chain client is closed'));
+        return new Promise<void>((resolve, reject) => {
+          const onAbort = () => {
+            this.waiters.delete(waiter);
+            reject(signal?.reason);
+          };
+          const waiter: BlockWaiter = {
+            height,
+            resolve: () => {
+              signal?.removeEventListener('abort', onAbort);
+              resolve();
+            },
+            reject: (reason) => {
+              signal?.removeEventListener('abort', onAbort);
+              reject(reason);
+            },
+          };
+          this.waiters.add(waiter);
+          signal?.addEventListener('abort', onAbort, { once: true });
+        });
+      },
+    };
+  }
+
+  private registry(): WalletRegistry {
+    const on =
+      <K extends ChainEventName>(name: K) =>
+      (listener: (event: ChainEvents[K]) => void): Unsubscribe =>
+        this.emitters[name].on(listener);
+    const send = async (method: string, params?: object): Promise<void> => {
+      await this.call(method, params);
+    };
+    return {
+      dkgParameters: async () => (await this.call('dkgParameters')) as DkgParameters,
+      dkgState: async () => (await this.call('dkgState')) as DkgState,
+      selectGroup: async (seed) => (await this.call('selectGroup', { seed })) as Address[],
+      onDkgStarted: on('DkgStarted'),
+      onDkgResultSubmitted: on('DkgResultSubmitted'),
+      onDkgResultChallenged: on('DkgResultChallenged'),
+      onDkgResultApproved: on('DkgResultApproved'),
+      onDkgTimedOut: on('DkgTimedOut'),
+      onWalletRegistered: on('WalletRegistered'),
+      isDkgResultValid: async (result: DkgResult) =>
+        (await this.call('isDkgResultValid', { result })) as { valid: boolean; reason?: string },
+      submitDkgResult: (result) => send('submitDkgResult', { result }),
+      challengeDkgResult: (result) => send('challengeDkgResult', { result }),
+      approveDkgResult: (result) => send('approveDkgResult', { result }),
+      notifyDkgTimeout: () => send('notifyDkgTimeout'),
+      registeredWallets: async () => (await this.call('registeredWallets')) as WalletRegisteredEvent[],
+      requestNewWallet: () => send('requestNewWallet'),
+    };
+  }
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import type { Chain } from '../types.js';
+
+/** Params that do not have the method's shape; answered with JSON-RPC invalid params. */
+export class InvalidParamsError extends Error {
+  override name = 'InvalidParamsError';
+}
+
+const bytes = z.instanceof(Uint8Array);
+const seat = z.number().int();
+
+const dkgResult = z.object({
+  seed: bytes,
+  submitterMemberIndex: seat,
+  groupPublicKey: bytes,
+  misbehavedMembersIndices: z.array(seat),
+  signingMembersIndices: z.array(seat),
+  signatures: z.array(bytes),
+});
+
+const schemas = {
+  hello: z.object({ publicKey: bytes }),
+  authenticate: z.object({ signature: bytes }),
+  registerOperator: z.object({ stake: z.bigint() }),
+  blockHash: z.object({ height: z.number() }),
+  selectGroup: z.object({ seed: bytes }),
+  result: z.object({ result: dkgResult }),
+};
+
+/** `params` (already decoded from the wire) checked against a method's schema. */
+export function paramsOf<K extends keyof typeof schemas>(
+  method: K,
+  params: unknown,
+): z.infer<(typeof schemas)[K]> {
+  const parsed = schemas[method].safeParse(params);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'params'}: ${issue.message}`,
+    );
+    throw new InvalidParamsError(`invalid params: ${issues.join('; ')}`);
+  }
+  return parsed.data as z.infer<(typeof schemas)[K]>;
+}
+
+/** The methods of an authenticated connection, run against the chain bound to its operator. */
+export const chainMethods = new Map<string, (chain: Chain, params: unknown) => Promise<unknown>>(
+  Object.entries({
+    currentBlock: (chain) => chain.blocks.currentBlock(),
+    blockHash: (chain, params) => chain.blocks.blockHash(paramsOf('blockHash', params).height),
+    operators: (chain) => chain.operatorRegistry.operators(),
+    dkgParameters: (chain) => chain.walletRegistry.dkgParameters(),
+    dkgState: (chain) => chain.walletRegistry.dkgState(),
+    selectGroup: (chain, params) => chain.walletRegistry.selectGroup(paramsOf('selectGroup', params).seed),
+    isDkgResultValid: (chain, params) =>
+      chain.walletRegistry.isDkgResultValid(paramsOf('result', params).result),
+    submitDkgResult: (chain, params) =>
+      chain.walletRegistry.submitDkgResult(paramsOf('result', params).result),
+    challengeDkgResult: (chain, params) =>
+      chain.walletRegistry.challengeDkgResult(paramsOf('result', params).result),
+    approveDkgResult: (chain, params) =>
+      chain.walletRegistry.approveDkgResult(paramsOf('result', params).result),
+    notifyDkgTimeout: (chain) => chain.walletRegistry.notifyDkgTimeout(),
+    registeredWallets: (chain) => chain.walletRegistry.registeredWallets(),
+    requestNewWallet: (chain) => chain.walletRegistry.requestNewWallet(),
+  } satisfies Record<string, (chain: Chain, params: unknown) => Promise<unknown>>),
+);
