@@ -1,7 +1,11 @@
 import { LocalChain } from '../chain/local/local-chain.js';
-import type { DkgParameters } from '../chain/types.js';
+import { type ChainClient, connectChain } from '../chain/rpc/chain-client.js';
+import type { Chain, DkgParameters } from '../chain/types.js';
 import type { Config } from '../config/schema.js';
+import type { OperatorKey } from '../crypto/operator-key.js';
+import type { Logger } from '../log.js';
 import type { DkgTiming } from '../tbtc/dkg/dkg-protocol.js';
+import { StartupError } from './startup-error.js';
 
 /** The wallet registry's DKG parameters of a local chain (embedded or served), from the config. */
 export function dkgParametersOf(config: Config): DkgParameters {
@@ -33,4 +37,37 @@ export function dkgTimingOf(config: Config): DkgTiming {
 
 export function createLocalChain(config: Config): LocalChain {
   return new LocalChain({ blockIntervalMs: config.chain.BlockTime, dkg: dkgParametersOf(config) });
+}
+
+export interface NodeChain {
+  readonly chain: Chain;
+  /** Set when no `[chain] URL` is configured: the chain runs in this process. */
+  readonly embedded: LocalChain | undefined;
+  /** Set when connected to a chain server. */
+  readonly client: ChainClient | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The node's chain: a connection to `[chain] URL` (registering the operator's stake there), or
+ * an embedded local chain on which the operator is the one registered operator.
+ */
+export async function openNodeChain(config: Config, key: OperatorKey, log: Logger): Promise<NodeChain> {
+  const stake = BigInt(config.chain.Stake);
+  if (config.chain.URL) {
+    const client = await connectChain({ url: config.chain.URL, key, log }).catch((err: Error) => {
+      throw new StartupError(err.message);
+    });
+    const { alreadyRegistered } = await client.registerOperator(stake);
+    log.info({ url: config.chain.URL, alreadyRegistered }, 'connected to the chain server');
+    return { chain: client, embedded: undefined, client, close: () => client.close() };
+  }
+  const embedded = createLocalChain(config);
+  embedded.registerOperator(key.publicKey, stake);
+  return {
+    chain: embedded.connect(key.address),
+    embedded,
+    client: undefined,
+    close: async () => embedded.close(),
+  };
 }

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
-import { describeDefault, fieldsOf, flagName, SECTION_NAMES } from '../config/schema.js';
-import { createLogger } from '../log.js';
+import { type Config, describeDefault, fieldsOf, flagName, SECTION_NAMES } from '../config/schema.js';
+import { createLogger, type Logger } from '../log.js';
 import { OperatorKeyError } from '../storage/operator-key-file.js';
 import { StartupError } from './startup-error.js';
 import { CLIENT_VERSION } from '../version.js';
@@ -40,18 +40,28 @@ function addConfigFlags(command: Command): Command {
   return command;
 }
 
-async function start(options: Record<string, string>): Promise<void> {
+/** Runs a long-lived command until SIGINT/SIGTERM, then stops it and exits 0. */
+async function runUntilSignal(
+  options: Record<string, string>,
+  begin: (config: Config, log: Logger) => Promise<{ stop(): Promise<void> }>,
+): Promise<void> {
   const { config: file, ...flags } = options;
   const config = loadConfig({ file, flags });
   const log = createLogger();
-  // Loaded only now: a config error answers without loading the network stack.
-  const { startNode } = await import('./node.js');
-  const node = await startNode(config, log);
+  const running = await begin(config, log);
   const signal = await waitForStopSignal();
   log.info({ signal }, 'stopping');
-  await node.stop();
+  await running.stop();
   process.exit(0);
 }
+
+// Loaded only when used: a config error answers without loading the network stack.
+const start = (options: Record<string, string>) =>
+  runUntilSignal(options, async (config, log) => (await import('./node.js')).startNode(config, log));
+const chain = (options: Record<string, string>) =>
+  runUntilSignal(options, async (config, log) =>
+    (await import('./chain-command.js')).startChainCommand(config, log),
+  );
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('keep-client')
@@ -71,6 +81,13 @@ export async function main(argv: string[]): Promise<void> {
   addConfigFlags(
     program.command('start').description('Start the node (with defaults when no --config is given)'),
   ).action(start);
+  addConfigFlags(
+    program
+      .command('chain')
+      .description(
+        'Serve a local chain to node processes on 127.0.0.1:[chain] Port (their [chain] URL points at it)',
+      ),
+  ).action(chain);
 
   try {
     await program.parseAsync(argv);

@@ -13,7 +13,7 @@ import { loadOrCreateOperatorKey } from '../storage/operator-key-file.js';
 import { WalletStore } from '../storage/wallet-store.js';
 import { DkgExecutor, type WalletKeys } from '../tbtc/dkg/dkg-executor.js';
 import { CLIENT_REVISION, CLIENT_VERSION } from '../version.js';
-import { createLocalChain, dkgTimingOf } from './chain-setup.js';
+import { dkgTimingOf, openNodeChain } from './chain-setup.js';
 import { listening } from './startup-error.js';
 
 export interface RunningNode {
@@ -43,9 +43,8 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
   const walletStore = new WalletStore(join(config.storage.Dir, 'keystore', 'tbtc'), password);
   const wallets = await walletStore.loadAll();
 
-  const embeddedChain = createLocalChain(config);
-  embeddedChain.registerOperator(operator.key.publicKey, BigInt(config.chain.Stake));
-  const chain = embeddedChain.connect(operator.key.address);
+  const nodeChain = await openNodeChain(config, operator.key, log);
+  const { chain } = nodeChain;
 
   const build = { version: CLIENT_VERSION, revision: CLIENT_REVISION };
   const clientInfo = await listening(
@@ -61,9 +60,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       listenAddress: config.network.Address,
       port: config.network.Port,
       peers: config.network.Peers,
-      allowedOperators: config.network.AllowedOperators.length
-        ? new Set(config.network.AllowedOperators.map((address) => address.toLowerCase()))
-        : undefined,
+      allowedOperators: configuredAllowList(config),
       pingTimeoutMs: config.network.PingTimeout,
       recorder: clientInfo.recorder,
       ticker,
@@ -71,8 +68,10 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     }),
   ).catch(async (err) => {
     await clientInfo.close();
+    await nodeChain.close();
     throw err;
   });
+  const stopAllowList = followChainOperators(config, chain, network, log);
 
   const dkg = new DkgExecutor({
     chain,
@@ -134,7 +133,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       listen: network.multiaddrs,
       storage: config.storage.Dir,
       wallets: wallets.length,
-      chain: 'embedded',
+      chain: config.chain.URL ?? 'embedded',
     },
     'node started',
   );
@@ -142,15 +141,46 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     clientInfo,
     network,
     chain,
-    embeddedChain,
+    embeddedChain: nodeChain.embedded,
     wallets,
     stop: async () => {
       dkg.stop();
       stopTicks();
+      stopAllowList();
       await network.close();
-      embeddedChain.close();
+      await nodeChain.close();
       await clientInfo.close();
       log.info('node stopped');
     },
   };
+}
+
+function configuredAllowList(config: Config): Set<string> | undefined {
+  const list = config.network.AllowedOperators;
+  return list.length ? new Set(list.map((address) => address.toLowerCase())) : undefined;
+}
+
+/**
+ * With a chain server and no configured allow list, the firewall admits the operators
+ * registered on the chain, refreshed every few seconds.
+ */
+function followChainOperators(
+  config: Config,
+  chain: Chain,
+  network: Libp2pProvider,
+  log: Logger,
+): () => void {
+  if (!config.chain.URL || config.network.AllowedOperators.length) return () => {};
+  const refresh = async () => {
+    try {
+      const operators = await chain.operatorRegistry.operators();
+      await network.setAllowedOperators(new Set(operators.map((o) => o.address)));
+    } catch (err) {
+      log.debug({ err: (err as Error).message }, 'could not refresh the allowed operators');
+    }
+  };
+  void refresh();
+  const timer = setInterval(() => void refresh(), 2000);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -181,7 +181,8 @@ export function fieldsOf(section: SectionName): [string, Field][] {
   return Object.entries(CONFIG_SCHEMA[section] as Record<string, Field>);
 }
 
-const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
+/** `ClientInfo` → `clientInfo`, `KeyFile` → `keyFile`, `URL` → `url`. */
+const lowerFirst = (s: string) => (s === s.toUpperCase() ? s.toLowerCase() : s.charAt(0).toLowerCase() + s.slice(1));
 
 /** The command-line flag of a key, as keep-core spells it: `--clientInfo.port`. */
 export function flagName(section: SectionName, key: string): string {
