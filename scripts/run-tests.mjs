@@ -44,7 +44,7 @@ rmSync(tapDir, { recursive: true, force: true });
 const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
 const tests = count('tests');
 const passed = count('pass');
-const failed = count('fail');
+const failed = count('fail') + count('cancelled');
 console.log(`${passed} passed, ${failed} failed`);
 if (!(tests > 0)) {
   console.error('run-tests: node --test ran no test');

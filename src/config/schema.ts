@@ -182,7 +182,8 @@ export function fieldsOf(section: SectionName): [string, Field][] {
 }
 
 /** `ClientInfo` → `clientInfo`, `KeyFile` → `keyFile`, `URL` → `url`. */
-const lowerFirst = (s: string) => (s === s.toUpperCase() ? s.toLowerCase() : s.charAt(0).toLowerCase() + s.slice(1));
+const lowerFirst = (s: string) =>
+  s === s.toUpperCase() ? s.toLowerCase() : s.charAt(0).toLowerCase() + s.slice(1);
 
 /** The command-line flag of a key, as keep-core spells it: `--clientInfo.port`. */
 export function flagName(section: SectionName, key: string): string {

@@ -72,7 +72,20 @@ export function startNodeProcess(
 ): Promise<NodeProcess> {
   // Tests never take the default libp2p port; explicit flags later in args win.
   const defaults = ['--network.port', '0', '--network.address', '127.0.0.1'];
-  const child = spawn(process.execPath, [KEEP_CLIENT, 'start', ...defaults, ...args], {
+  return startKeepClient(['start', ...defaults, ...args], 'node started', options);
+}
+
+/** Starts `keep-client chain ARGS` and resolves once it logged "chain server started". */
+export function startChainProcess(args: string[]): Promise<NodeProcess> {
+  return startKeepClient(['chain', ...args], 'chain server started');
+}
+
+function startKeepClient(
+  argv: string[],
+  readyMessage: string,
+  options: { readyTimeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [KEEP_CLIENT, ...argv], {
     stdio: 'pipe',
     env: { ...process.env, ...options.env },
   });
@@ -84,7 +97,7 @@ export function startNodeProcess(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`node did not start in time; stderr: ${stderr}`));
+      reject(new Error(`keep-client ${argv[0]} did not start in time; stderr: ${stderr}`));
     }, options.readyTimeoutMs ?? 20_000);
     let buffered = '';
     child.stdout.on('data', (chunk) => {
@@ -97,7 +110,7 @@ export function startNodeProcess(
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           logs.push(entry);
-          if (entry.msg === 'node started') {
+          if (entry.msg === readyMessage) {
             clearTimeout(timer);
             resolve({
               child,
@@ -120,7 +133,7 @@ export function startNodeProcess(
     });
     void exited.then(({ code }) => {
       clearTimeout(timer);
-      reject(new Error(`node exited with ${code} before it started; stderr: ${stderr}`));
+      reject(new Error(`keep-client ${argv[0]} exited with ${code} before it started; stderr: ${stderr}`));
     });
   });
 }

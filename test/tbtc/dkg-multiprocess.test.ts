@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { type ChainClient, connectChain } from '../../src/chain/rpc/chain-client.js';
+import type { WalletRegisteredEvent } from '../../src/chain/types.js';
+import { generateOperatorKey } from '../../src/crypto/operator-key.js';
+import { peerIdOfOperatorKey } from '../../src/net/libp2p/identity.js';
+import { writeOperatorKeyFile } from '../../src/storage/operator-key-file.js';
+import { sampleValue, scrape } from '../helpers/exposition.js';
+import { eventually } from '../helpers/metrics.js';
+import {
+  freePort,
+  type NodeProcess,
+  startChainProcess,
+  startNodeProcess,
+  tempDir,
+} from '../helpers/process.js';
+
+const PASSWORD = 'dkg multiprocess';
+const NODES = 4;
+const TBTC = [
+  '--tbtc.groupSize',
+  '10',
+  '--tbtc.groupQuorum',
+  '6',
+  '--tbtc.honestThreshold',
+  '6',
+  '--tbtc.dkgPhaseBlocks',
+  '20',
+  '--tbtc.resultChallengePeriodBlocks',
+  '5',
+];
+
+interface Setup {
+  keyFile: string;
+  address: string;
+  p2pPort: number;
+  metricsPort: number;
+  multiaddr: string;
+  storage: string;
+}
+
+describe('wallet DKG between keep-client processes over libp2p and a chain server', () => {
+  const dir = tempDir();
+  const setups: Setup[] = [];
+  const nodes: NodeProcess[] = [];
+  let chainProcess: NodeProcess;
+  let chainUrl: string;
+  let observer: ChainClient;
+
+  const startNode = (i: number) =>
+    startNodeProcess(
+      [
+        '--chain.url',
+        chainUrl,
+        '--storage.dir',
+        setups[i]!.storage,
+        '--operator.keyFile',
+        setups[i]!.keyFile,
+        '--network.port',
+        String(setups[i]!.p2pPort),
+        '--network.peers',
+        setups
+          .filter((_, j) => j !== i)
+          .map((s) => s.multiaddr)
+          .join(','),
+        '--clientInfo.port',
+        String(setups[i]!.metricsPort),
+        '--clientInfo.networkMetricsTick',
+        '500ms',
+        ...TBTC,
+      ],
+      { env: { KEEP_OPERATOR_PASSWORD: PASSWORD } },
+    );
+  const metric = async (i: number, name: string, labels: Record<string, string> = {}) =>
+    sampleValue(
+      (await scrape(`http://127.0.0.1:${setups[i]!.metricsPort}/metrics`)).families,
+      name,
+      labels,
+    ) ?? 0;
+  const nextWallet = () =>
+    new Promise<WalletRegisteredEvent>((resolve) => {
+      const stop = observer.walletRegistry.onWalletRegistered((event) => {
+        stop();
+        resolve(event);
+      });
+    });
+  const walletFiles = (i: number) => readdirSync(join(setups[i]!.storage, 'keystore', 'tbtc'));
+
+  before(async () => {
+    const chainPort = await freePort();
+    chainUrl = `tcp://127.0.0.1:${chainPort}`;
+    chainProcess = await startChainProcess([
+      '--chain.port',
+      String(chainPort),
+      '--chain.blockTime',
+      '100ms',
+      ...TBTC,
+    ]);
+    for (let i = 0; i < NODES; i++) {
+      const key = generateOperatorKey();
+      const keyFile = join(dir.path, `operator-${i}.json`);
+      await writeOperatorKeyFile(keyFile, key, PASSWORD);
+      const p2pPort = await freePort();
+      setups.push({
+        keyFile,
+        address: key.address,
+        p2pPort,
+        metricsPort: await freePort(),
+        multiaddr: `/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${peerIdOfOperatorKey(key.publicKey)}`,
+        storage: join(dir.path, `node${i}`),
+      });
+    }
+    nodes.push(...(await Promise.all(setups.map((_, i) => startNode(i)))));
+    observer = await connectChain({
+      url: chainUrl,
+      key: generateOperatorKey(),
+      log: pino({ level: 'silent' }),
+    });
+    for (let i = 0; i < NODES; i++) {
+      await eventually(
+        () => metric(i, 'connected_peers_count'),
+        (v) => v === NODES - 1,
+        30_000,
+        `peers of node ${i}`,
+      );
+    }
+  });
+  after(async () => {
+    await observer?.close();
+    await Promise.all([...nodes, chainProcess].filter(Boolean).map((p) => p.stop('SIGKILL')));
+    dir.remove();
+  });
+
+  test('4 node processes run a DKG to a registered wallet; the DKG metrics move on every scrape', async () => {
+    const registered = nextWallet();
+    await observer.walletRegistry.requestNewWallet();
+    const wallet = await registered;
+    assert.equal(wallet.members.length, 10);
+    let approvals = 0;
+    for (let i = 0; i < NODES; i++) {
+      const seats = wallet.members.filter((m) => m.operator === setups[i]!.address).length;
+      await eventually(
+        () => metric(i, 'performance_dkg_duration_seconds_count', { outcome: 'success' }),
+        (v) => v === (seats > 0 ? 1 : 0),
+        15_000,
+        `DKG success on node ${i}`,
+      );
+      assert.equal(await metric(i, 'performance_dkg_joined_total'), seats);
+      assert.equal(await metric(i, 'performance_dkg_failed_total'), 0);
+      assert.equal(await metric(i, 'performance_dkg_validation_total'), 1);
+      approvals += await metric(i, 'performance_dkg_approvals_submitted_total');
+      if (seats > 0) assert.deepEqual(walletFiles(i), [`wallet-${wallet.walletId}.json`]);
+    }
+    assert.equal(approvals, 1);
+  });
+
+  test('kill -9 of a node during a DKG leaves no partial key file, and its finished wallet reloads', async () => {
+    // The victim: a node that holds the first wallet and the fewest seats of the new group,
+    // so that the others keep a quorum without it.
+    let victim = -1;
+    let before: string[] = [];
+    const killed = new Promise<void>((resolve) => {
+      const stop = observer.walletRegistry.onDkgStarted(async (event) => {
+        stop();
+        const group = await observer.walletRegistry.selectGroup(event.seed);
+        const seatsOf = (i: number) => group.filter((operator) => operator === setups[i]!.address).length;
+        const candidates = setups.map((_, i) => i).filter((i) => walletFiles(i).length > 0 && seatsOf(i) > 0);
+        victim = candidates.sort((a, b) => seatsOf(a) - seatsOf(b))[0]!;
+        before = walletFiles(victim);
+        await nodes[victim]!.stop('SIGKILL');
+        resolve();
+      });
+    });
+    const registered = nextWallet();
+    await observer.walletRegistry.requestNewWallet();
+    await killed;
+    await registered; // the others finish without it
+    assert.ok(before.length > 0);
+    assert.deepEqual(walletFiles(victim), before, 'no new, partial or temporary file');
+
+    const restarted = await startNode(victim);
+    nodes[victim] = restarted;
+    const startedLine = restarted.logs.find((line) => line.msg === 'node started');
+    assert.equal(startedLine?.wallets, before.length, 'the finished wallet was reloaded');
+    const diagnostics = (await (
+      await fetch(`http://127.0.0.1:${setups[victim]!.metricsPort}/diagnostics`)
+    ).json()) as {
+      wallets: { wallet_id: string }[];
+    };
+    assert.deepEqual(
+      diagnostics.wallets.map((w) => `wallet-${w.wallet_id}.json`),
+      before,
+    );
+  });
+});
