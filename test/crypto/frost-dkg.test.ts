@@ -34,7 +34,7 @@ function runDkg(
 
 test('10 seats, threshold 6: every 6 shares sign under the group key; 5 cannot', () => {
   const seats = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const { secrets, packages, shares } = runDkg(seats, 6);
+  const { packages, shares } = runDkg(seats, 6);
   assert.deepEqual(invalidDealers(packages, 6), []);
   assert.deepEqual(dealersWithInvalidShares(shares, packages), []);
   const keys = finalizeKeys({ threshold: 6, qualified: seats, packages, shares, localSeats: seats });
