@@ -37,7 +37,12 @@ async function msPerCall(op: () => Promise<unknown>, calls: number): Promise<num
 const direct = new Registry();
 const spec = (name: keyof typeof catalog) => catalog[name] as { help: string; buckets?: readonly number[] };
 const directCounter = new Counter({ name: 'd_counter_total', help: 'x', registers: [direct] });
-const directLabelled = new Counter({ name: 'd_labelled_total', help: 'x', labelNames: ['action'], registers: [direct] });
+const directLabelled = new Counter({
+  name: 'd_labelled_total',
+  help: 'x',
+  labelNames: ['action'],
+  registers: [direct],
+});
 const directHistogram = new Histogram({
   name: 'd_duration_seconds',
   help: 'x',
@@ -45,7 +50,12 @@ const directHistogram = new Histogram({
   buckets: [...(spec('performance_signing_duration_seconds').buckets ?? [])],
   registers: [direct],
 });
-const directGauge = new Gauge({ name: 'd_queue_size', help: 'x', labelNames: ['channel'], registers: [direct] });
+const directGauge = new Gauge({
+  name: 'd_queue_size',
+  help: 'x',
+  labelNames: ['channel'],
+  registers: [direct],
+});
 
 const registries = new MetricsRegistries({ processMetrics: false });
 const recorder = new PromRecorder(registries.registry);
@@ -82,7 +92,9 @@ for (const [label, baseline, ours] of cases) {
   for (let round = 0; round < ROUNDS; round++) {
     baseRuns.push(nsPerOp(baseline));
     ourRuns.push(nsPerOp(ours));
-    noopRuns.push(nsPerOp(() => noopRecorder.inc('performance_wallet_actions_total', { action: 'heartbeat' })));
+    noopRuns.push(
+      nsPerOp(() => noopRecorder.inc('performance_wallet_actions_total', { action: 'heartbeat' })),
+    );
   }
   const base = median(baseRuns);
   const mine = median(ourRuns);
@@ -95,7 +107,11 @@ for (const [label, baseline, ours] of cases) {
 const SERIES = 2000;
 for (let i = 0; i < SERIES; i++) {
   const channel = `tbtc-${i % 40}`;
-  recorder.gaugeSource('performance_message_handler_queue_size', { channel, handler: `h${i}` }, () => i % 512);
+  recorder.gaugeSource(
+    'performance_message_handler_queue_size',
+    { channel, handler: `h${i}` },
+    () => i % 512,
+  );
   directGauge.set({ channel: `c${i}` }, i % 512);
 }
 const CALLS = 60;
@@ -108,6 +124,12 @@ const seriesCount = body.split('\n').filter((line) => line.length > 0 && !line.s
 console.log(`\n| scrape (${CALLS} renders) | p50 (ms) | p95 (ms) |`);
 console.log('|---|---|---|');
 const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.95)]!;
-console.log(`| ours, text, ${seriesCount} series | ${median(textMs).toFixed(2)} | ${p95(textMs).toFixed(2)} |`);
-console.log(`| ours, OpenMetrics, ${seriesCount} series | ${median(openMetricsMs).toFixed(2)} | ${p95(openMetricsMs).toFixed(2)} |`);
-console.log(`| prom-client direct registry, ${SERIES + 3} series (baseline) | ${median(directMs).toFixed(2)} | ${p95(directMs).toFixed(2)} |`);
+console.log(
+  `| ours, text, ${seriesCount} series | ${median(textMs).toFixed(2)} | ${p95(textMs).toFixed(2)} |`,
+);
+console.log(
+  `| ours, OpenMetrics, ${seriesCount} series | ${median(openMetricsMs).toFixed(2)} | ${p95(openMetricsMs).toFixed(2)} |`,
+);
+console.log(
+  `| prom-client direct registry, ${SERIES + 3} series (baseline) | ${median(directMs).toFixed(2)} | ${p95(directMs).toFixed(2)} |`,
+);

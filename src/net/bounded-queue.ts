@@ -1,3 +1,5 @@
+const YIELD_EVERY = 64;
+
 /**
  * A FIFO with a fixed capacity drained by one asynchronous consumer, one item at a time.
  * `push` never blocks: when the queue is full it refuses the item and the caller counts
@@ -23,7 +25,9 @@ export class BoundedQueue<T> {
     this.items.push(item);
     if (!this.draining) {
       this.draining = true;
-      setImmediate(() => void this.drain());
+      // Start at once (a microtask), not on a later event-loop turn: every received message
+      // passes through two queues, and each turn waited costs latency behind network I/O.
+      queueMicrotask(() => void this.drain());
     }
     return true;
   }
@@ -35,7 +39,14 @@ export class BoundedQueue<T> {
   }
 
   private async drain(): Promise<void> {
+    let sinceYield = 0;
     while (!this.closed && this.size > 0) {
+      // A long burst yields to I/O now and then instead of holding the event loop.
+      if (++sinceYield > YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.closed || this.size === 0) break;
+      }
       const item = this.items[this.head] as T;
       this.items[this.head] = undefined;
       this.head++;

@@ -1,0 +1,223 @@
+/**
+ * Wallet DKG: 100 seats, threshold 51 (quorum 90), on node processes over libp2p and a chain
+ * server, against noble's reference DKG rounds called directly for every member (n=30, t=16).
+ * Run: npm run bench:dkg   (BENCH_NODES=4 BENCH_RUNS=3 BENCH_BLOCK_MS=100 to change the setup)
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { schnorr_FROST } from '@noble/curves/secp256k1.js';
+import { pino } from 'pino';
+import { connectChain } from '../src/chain/rpc/chain-client.js';
+import type { DkgResultSubmittedEvent, WalletRegisteredEvent } from '../src/chain/types.js';
+import {
+  dealersWithInvalidShares,
+  dealRound1,
+  finalizeKeys,
+  invalidDealers,
+  type ReceivedShare,
+  sharesFor,
+} from '../src/crypto/frost-dkg.js';
+import { generateOperatorKey } from '../src/crypto/operator-key.js';
+import { peerIdOfOperatorKey } from '../src/net/libp2p/identity.js';
+import { writeOperatorKeyFile } from '../src/storage/operator-key-file.js';
+
+const KEEP_CLIENT = fileURLToPath(new URL('../../bin/keep-client.js', import.meta.url));
+const NODES = Number(process.env.BENCH_NODES ?? 4);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 100);
+const CHALLENGE_BLOCKS = 5;
+const TBTC = [
+  ...['--tbtc.groupSize', '100', '--tbtc.groupQuorum', '90', '--tbtc.honestThreshold', '51'],
+  ...['--tbtc.dkgPhaseBlocks', '300', '--tbtc.resultChallengePeriodBlocks', String(CHALLENGE_BLOCKS)],
+  ...['--tbtc.resultSubmissionTimeoutBlocks', '3000'],
+];
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+function spawnReady(args: string[], ready: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [KEEP_CLIENT, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk) => {
+      buffered += chunk;
+      if (buffered.includes(`"msg":"${ready}"`)) resolve(child);
+      if (buffered.length > 1 << 20) buffered = buffered.slice(-4096);
+    });
+    child.once('exit', (code) => reject(new Error(`keep-client ${args[0]} exited with ${code}`)));
+  });
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+
+/** noble's DKG rounds called directly for every member: the reference path. */
+function referenceDkg(n: number, t: number): number {
+  const start = performance.now();
+  const ids = Array.from({ length: n }, (_, i) => schnorr_FROST.Identifier.fromNumber(i + 1));
+  const round1 = ids.map((id) => schnorr_FROST.DKG.round1(id, { min: t, max: n }));
+  const round2 = round1.map((own) =>
+    schnorr_FROST.DKG.round2(
+      own.secret,
+      round1.filter((other) => other !== own).map((other) => other.public),
+    ),
+  );
+  round1.forEach((own, i) => {
+    const received = round2.filter((_, j) => j !== i).map((packages) => packages[ids[i]!]!);
+    schnorr_FROST.DKG.round3(
+      own.secret,
+      round1.filter((other) => other !== own).map((other) => other.public),
+      received,
+    );
+  });
+  return performance.now() - start;
+}
+
+/** Our path with every seat in this one process (a single node holding all seats). */
+function oursInProcess(n: number, t: number): number {
+  const start = performance.now();
+  const seats = Array.from({ length: n }, (_, i) => i + 1);
+  const { secrets, packages } = dealRound1(seats, t, n);
+  invalidDealers(packages, t);
+  const shares: ReceivedShare[] = [];
+  for (const [dealer, secret] of secrets) {
+    for (const [recipient, share] of sharesFor(secret, seats)) shares.push({ dealer, recipient, share });
+  }
+  dealersWithInvalidShares(shares, packages);
+  finalizeKeys({ threshold: t, qualified: seats, packages, shares, localSeats: seats });
+  return performance.now() - start;
+}
+
+async function multiProcess(): Promise<{ protocol: number[]; chainWait: number[]; total: number[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'keep-bench-dkg-'));
+  const children: ChildProcess[] = [];
+  try {
+    const chainPort = await freePort();
+    const url = `tcp://127.0.0.1:${chainPort}`;
+    children.push(
+      await spawnReady(
+        ['chain', '--chain.port', String(chainPort), '--chain.blockTime', `${BLOCK_MS}ms`, ...TBTC],
+        'chain server started',
+      ),
+    );
+    const setups: { keyFile: string; port: number; multiaddr: string }[] = [];
+    for (let i = 0; i < NODES; i++) {
+      const key = generateOperatorKey();
+      const keyFile = join(dir, `key-${i}.json`);
+      await writeOperatorKeyFile(keyFile, key, 'bench');
+      const port = await freePort();
+      setups.push({
+        keyFile,
+        port,
+        multiaddr: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerIdOfOperatorKey(key.publicKey)}`,
+      });
+    }
+    const nodes = await Promise.all(
+      setups.map((setup, i) =>
+        spawnReady(
+          [
+            'start',
+            ...[
+              '--chain.url',
+              url,
+              '--storage.dir',
+              join(dir, `node-${i}`),
+              '--operator.keyFile',
+              setup.keyFile,
+            ],
+            ...[
+              '--network.address',
+              '127.0.0.1',
+              '--network.port',
+              String(setup.port),
+              '--clientInfo.port',
+              '0',
+            ],
+            ...[
+              '--network.peers',
+              setups
+                .filter((_, j) => j !== i)
+                .map((s) => s.multiaddr)
+                .join(','),
+              ...TBTC,
+            ],
+          ],
+          'node started',
+          { KEEP_OPERATOR_PASSWORD: 'bench' },
+        ),
+      ),
+    );
+    children.push(...nodes);
+    const observer = await connectChain({ url, key: generateOperatorKey(), log: pino({ level: 'silent' }) });
+    await new Promise((r) => setTimeout(r, 3000)); // connections and gossipsub meshes settle
+    const results = { protocol: [] as number[], chainWait: [] as number[], total: [] as number[] };
+    for (let run = 0; run < RUNS; run++) {
+      let started = 0;
+      let submitted = 0;
+      const done = new Promise<WalletRegisteredEvent>((resolve) => {
+        const stops = [
+          observer.walletRegistry.onDkgStarted(() => {
+            started = performance.now();
+          }),
+          observer.walletRegistry.onDkgResultSubmitted((_event: DkgResultSubmittedEvent) => {
+            submitted ||= performance.now();
+          }),
+          observer.walletRegistry.onWalletRegistered((event) => {
+            for (const stop of stops) stop();
+            resolve(event);
+          }),
+        ];
+      });
+      await observer.walletRegistry.requestNewWallet();
+      const wallet = await done;
+      const registered = performance.now();
+      if (wallet.members.length < 90) throw new Error(`only ${wallet.members.length} seats registered`);
+      results.protocol.push(submitted - started);
+      results.chainWait.push(registered - submitted);
+      results.total.push(registered - started);
+    }
+    await observer.close();
+    return results;
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}`);
+const reference = referenceDkg(30, 16);
+const ours30 = oursInProcess(30, 16);
+const ours100 = oursInProcess(100, 51);
+console.log('\n| DKG computation in one process (every seat local) | wall (s) |');
+console.log('|---|---|');
+console.log(`| noble reference rounds, n=30 t=16 (baseline) | ${seconds(reference)} |`);
+console.log(`| ours, n=30 t=16 | ${seconds(ours30)} (${(reference / ours30).toFixed(1)}× faster) |`);
+console.log(`| ours, n=100 t=51 | ${seconds(ours100)} |`);
+
+const run = await multiProcess();
+console.log(
+  `\n| 100 seats / threshold 51 / quorum 90 on ${NODES} node processes, ${BLOCK_MS} ms blocks, ${RUNS} runs | median (s) | min (s) | max (s) |`,
+);
+console.log('|---|---|---|---|');
+for (const [label, values] of [
+  ['DkgStarted → result submitted (the DKG itself)', run.protocol],
+  [`result submitted → wallet registered (challenge period: ${CHALLENGE_BLOCKS} blocks)`, run.chainWait],
+  ['DkgStarted → wallet registered', run.total],
+] as const) {
+  console.log(
+    `| ${label} | ${seconds(median(values))} | ${seconds(Math.min(...values))} | ${seconds(Math.max(...values))} |`,
+  );
+}
