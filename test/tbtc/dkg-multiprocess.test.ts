@@ -48,6 +48,7 @@ describe('wallet DKG between keep-client processes over libp2p and a chain serve
   const nodes: NodeProcess[] = [];
   let chainProcess: NodeProcess;
   let chainUrl: string;
+  let chainArgs: string[];
   let observer: ChainClient;
 
   const startNode = (i: number) =>
@@ -69,6 +70,8 @@ describe('wallet DKG between keep-client processes over libp2p and a chain serve
         '--clientInfo.port',
         String(setups[i]!.metricsPort),
         '--clientInfo.networkMetricsTick',
+        '500ms',
+        '--clientInfo.ethereumMetricsTick',
         '500ms',
         ...TBTC,
       ],
@@ -92,13 +95,8 @@ describe('wallet DKG between keep-client processes over libp2p and a chain serve
   before(async () => {
     const chainPort = await freePort();
     chainUrl = `tcp://127.0.0.1:${chainPort}`;
-    chainProcess = await startChainProcess([
-      '--chain.port',
-      String(chainPort),
-      '--chain.blockTime',
-      '100ms',
-      ...TBTC,
-    ]);
+    chainArgs = ['--chain.port', String(chainPort), '--chain.blockTime', '100ms', ...TBTC];
+    chainProcess = await startChainProcess(chainArgs);
     for (let i = 0; i < NODES; i++) {
       const key = generateOperatorKey();
       const keyFile = join(dir.path, `operator-${i}.json`);
@@ -194,5 +192,14 @@ describe('wallet DKG between keep-client processes over libp2p and a chain serve
       diagnostics.wallets.map((w) => `wallet-${w.wallet_id}.json`),
       before,
     );
+  });
+
+  test('eth_connectivity follows the chain server: 0 while it is down, 1 once the node has reconnected', async () => {
+    assert.equal(await metric(0, 'eth_connectivity'), 1);
+    await chainProcess.stop('SIGKILL');
+    await eventually(() => metric(0, 'eth_connectivity'), (v) => v === 0, 10_000, 'eth_connectivity 0');
+    assert.equal((await fetch(`http://127.0.0.1:${setups[0]!.metricsPort}/metrics`)).status, 200, 'the node keeps serving');
+    chainProcess = await startChainProcess(chainArgs);
+    await eventually(() => metric(0, 'eth_connectivity'), (v) => v === 1, 20_000, 'eth_connectivity back to 1');
   });
 });
