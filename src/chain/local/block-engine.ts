@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
+import { BlockNotifier } from '../block-notifier.js';
 import { type BlockCounter, ChainError } from '../types.js';
 
 const GENESIS_HASH = sha256(utf8ToBytes('keep-core-ts/genesis'));
@@ -11,27 +12,21 @@ export function nextBlockHash(previous: Uint8Array, height: number): Uint8Array 
   return sha256(bytes);
 }
 
-interface Waiter {
-  readonly height: number;
-  readonly resolve: () => void;
-  readonly reject: (reason: unknown) => void;
-}
-
 /**
  * Produces the local chain's blocks: one every `intervalMs` (timer unref'd), or only when
  * `mine()` is called when `intervalMs` is 0. Height starts at 0 (genesis).
  */
 export class BlockEngine implements BlockCounter {
   private readonly hashes: Uint8Array[] = [GENESIS_HASH];
-  private readonly waiters = new Set<Waiter>();
-  private readonly listeners = new Set<{ readonly listener: (height: number) => void }>();
+  private readonly notifier: BlockNotifier;
   private readonly timer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
     readonly intervalMs: number,
-    private readonly onListenerError: (error: unknown) => void = () => {},
+    onListenerError: (error: unknown) => void = () => {},
   ) {
+    this.notifier = new BlockNotifier(onListenerError);
     if (!Number.isFinite(intervalMs) || intervalMs < 0) {
       throw new RangeError(`block interval must be a non-negative number of ms, got ${intervalMs}`);
     }
@@ -51,36 +46,11 @@ export class BlockEngine implements BlockCounter {
   }
 
   waitForBlock(height: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.height >= height) return Promise.resolve();
-    if (this.closed) return Promise.reject(new ChainError('local chain is closed'));
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        this.waiters.delete(waiter);
-        reject(signal?.reason);
-      };
-      const waiter: Waiter = {
-        height,
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (reason) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(reason);
-        },
-      };
-      this.waiters.add(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.notifier.wait(this.height, height, signal);
   }
 
   watchBlocks(listener: (height: number) => void): () => void {
-    const entry = { listener };
-    this.listeners.add(entry);
-    return () => {
-      this.listeners.delete(entry);
-    };
+    return this.notifier.watch(listener);
   }
 
   async blockHash(height: number): Promise<Uint8Array> {
@@ -105,27 +75,12 @@ export class BlockEngine implements BlockCounter {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    for (const waiter of this.waiters) waiter.reject(new ChainError('local chain is closed'));
-    this.waiters.clear();
-    this.listeners.clear();
+    this.notifier.close('local chain is closed');
   }
 
   private advance(): void {
     const previous = this.hashes[this.hashes.length - 1]!;
     this.hashes.push(nextBlockHash(previous, this.hashes.length));
-    const height = this.height;
-    for (const waiter of this.waiters) {
-      if (waiter.height > height) continue;
-      this.waiters.delete(waiter);
-      waiter.resolve();
-    }
-    for (const entry of [...this.listeners]) {
-      if (!this.listeners.has(entry)) continue;
-      try {
-        entry.listener(height);
-      } catch (error) {
-        this.onListenerError(error);
-      }
-    }
+    this.notifier.announce(this.height);
   }
 }

@@ -1,3 +1,4 @@
+import { BlockNotifier } from '../block-notifier.js';
 import { type OperatorKey, signWithOperatorKey } from '../../crypto/operator-key.js';
 import type { Logger } from '../../log.js';
 import { AsyncEmitter } from '../local/async-emitter.js';
@@ -37,12 +38,6 @@ export interface ChainClientOptions {
 const MAX_RECONNECT_DELAY_MS = 5_000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
-interface BlockWaiter {
-  readonly height: number;
-  readonly resolve: () => void;
-  readonly reject: (reason: unknown) => void;
-}
-
 type Emitters = { [K in ChainEventName]: AsyncEmitter<ChainEvents[K]> };
 
 function parseChainUrl(url: string): { host: string; port: number } {
@@ -78,8 +73,7 @@ export class ChainClient implements Chain {
   private connection: RpcConnection | undefined;
   private readonly connectionListeners = new Set<{ readonly listener: (connected: boolean) => void }>();
   private readonly emitters: Emitters;
-  private readonly waiters = new Set<BlockWaiter>();
-  private readonly watchers = new Set<{ readonly listener: (height: number) => void }>();
+  private readonly blockNotifier: BlockNotifier;
   private height = 0;
   private reconnectDelayMs: number;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -98,6 +92,7 @@ export class ChainClient implements Chain {
         { err: error instanceof Error ? error.message : String(error) },
         'chain listener threw',
       );
+    this.blockNotifier = new BlockNotifier(onListenerError);
     this.emitters = Object.fromEntries(
       CHAIN_EVENT_NAMES.map((name) => [name, new AsyncEmitter(onListenerError)]),
     ) as Emitters;
@@ -153,9 +148,7 @@ export class ChainClient implements Chain {
     clearTimeout(this.reconnectTimer);
     this.connection?.destroy();
     this.connection = undefined;
-    for (const waiter of this.waiters) waiter.reject(new ChainError('chain client is closed'));
-    this.waiters.clear();
-    this.watchers.clear();
+    this.blockNotifier.close('chain client is closed');
     this.connectionListeners.clear();
     for (const emitter of Object.values(this.emitters)) emitter.clear();
   }
@@ -253,56 +246,15 @@ export class ChainClient implements Chain {
   private advanceTo(height: number): void {
     if (height <= this.height) return;
     this.height = height;
-    for (const waiter of this.waiters) {
-      if (waiter.height > height) continue;
-      this.waiters.delete(waiter);
-      waiter.resolve();
-    }
-    for (const entry of [...this.watchers]) {
-      if (!this.watchers.has(entry)) continue;
-      try {
-        entry.listener(height);
-      } catch (err) {
-        this.options.log.warn({ err: (err as Error).message }, 'block watcher threw');
-      }
-    }
+    this.blockNotifier.announce(height);
   }
 
   private blockCounter(): BlockCounter {
     return {
       currentBlock: async () => (await this.call('currentBlock')) as number,
       blockHash: async (height) => (await this.call('blockHash', { height })) as Uint8Array,
-      watchBlocks: (listener) => {
-        const entry = { listener };
-        this.watchers.add(entry);
-        return () => {
-          this.watchers.delete(entry);
-        };
-      },
-      waitForBlock: (height, signal) => {
-        if (signal?.aborted) return Promise.reject(signal.reason);
-        if (this.height >= height) return Promise.resolve();
-        if (this.closed) return Promise.reject(new ChainError('chain client is closed'));
-        return new Promise<void>((resolve, reject) => {
-          const onAbort = () => {
-            this.waiters.delete(waiter);
-            reject(signal?.reason);
-          };
-          const waiter: BlockWaiter = {
-            height,
-            resolve: () => {
-              signal?.removeEventListener('abort', onAbort);
-              resolve();
-            },
-            reject: (reason) => {
-              signal?.removeEventListener('abort', onAbort);
-              reject(reason);
-            },
-          };
-          this.waiters.add(waiter);
-          signal?.addEventListener('abort', onAbort, { once: true });
-        });
-      },
+      watchBlocks: (listener) => this.blockNotifier.watch(listener),
+      waitForBlock: (height, signal) => this.blockNotifier.wait(this.height, height, signal),
     };
   }
 
