@@ -140,6 +140,10 @@ export class DkgExecutor {
         signal: controller.signal,
       });
       participation.outcome = outcome;
+      log.info(
+        { seed, timingsMs: outcome.timings, misbehaved: outcome.misbehavedSeats },
+        'DKG key shares computed',
+      );
       const result = await this.signResult(event, outcome, channel, inbox, controller.signal);
       await this.options.saveWallet({
         seed: event.seed,

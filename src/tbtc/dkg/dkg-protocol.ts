@@ -60,6 +60,8 @@ export interface DkgOutcome {
   /** The operators whose seats are qualified. */
   readonly qualifiedOperators: Set<Address>;
   readonly keys: Map<Seat, Key>;
+  /** Milliseconds spent in each step, for the operator's log. */
+  readonly timings: Record<string, number>;
 }
 
 export class DkgFailedError extends Error {
@@ -98,6 +100,13 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
     }
   };
   const retransmit = { until: signal, strategy: 'backoff' as const };
+  const timings: Record<string, number> = {};
+  let mark = performance.now();
+  const step = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - mark);
+    mark = now;
+  };
   let deadline = ctx.startBlock;
   const context = (from: Address, to: Address) =>
     concatBytes(utf8ToBytes(session), hexToBytes(from.slice(2)), hexToBytes(to.slice(2)));
@@ -117,6 +126,7 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
   );
   deadline += timing.announcementBlocks;
   const announcements = await inbox.collect(announcementCodec, everyone, deadline, blocks, signal);
+  step('announcement');
   const theirKeys = new Map<Address, Uint8Array>();
   const ready = new Set<Address>();
   for (const [operator, announcement] of announcements) {
@@ -134,6 +144,7 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
 
   // Round 1: commitments and proofs of knowledge, checked once for the whole node.
   const { secrets, packages: myPackages } = dealRound1(mySeats, threshold, readySeats.length);
+  step('deal');
   await channel.send(
     round1Codec,
     {
@@ -148,6 +159,7 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
   );
   deadline += timing.round1Blocks;
   const round1 = await inbox.collect(round1Codec, ready, deadline, blocks, signal);
+  step('round1Wait');
   const qualified = new Set<Address>();
   const packages: DealerPackage[] = [];
   for (const [operator, message] of round1) {
@@ -166,6 +178,7 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
   for (const seat of invalidDealers(packages, threshold)) {
     qualified.delete(ctx.group[seat - 1]!);
   }
+  step('proofs');
   requireQuorum(qualified, 'round 1');
   const recipients = [...qualified].flatMap((op) => seatsOf.get(op)!).sort((a, b) => a - b);
 
@@ -190,7 +203,9 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
   }
   await channel.send(round2Codec, { session, boxes }, { retransmit });
   deadline += timing.round2Blocks;
+  step('shares');
   const round2 = await inbox.collect(round2Codec, qualified, deadline, blocks, signal);
+  step('round2Wait');
   for (const operator of [...qualified]) if (!round2.has(operator)) qualified.delete(operator);
 
   /** The shares operator `from` sealed for operator `to`, or undefined when the box is bad. */
@@ -233,6 +248,7 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
     else accused.add(operator);
   }
   for (const seat of dealersWithInvalidShares(received, packages)) accused.add(ctx.group[seat - 1]!);
+  step('shareChecks');
 
   // Complaints: reveal the pair key of each accused operator so everyone can judge.
   await channel.send(
@@ -248,6 +264,7 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
   );
   deadline += timing.complaintBlocks;
   const complaints = await inbox.collect(complaintsCodec, qualified, deadline, blocks, signal);
+  step('complaintsWait');
   const announced = (from: Address, to: Address) => {
     const key = announcements.get(from)?.ephemeralKeys[to];
     return key ? hexToBytes(key) : undefined;
@@ -288,5 +305,6 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
   });
   const groupPublicKey = keys.get(firstSeat)!.public.commitments[0]!;
   const misbehavedSeats = ctx.group.map((_, i) => i + 1).filter((seat) => !qualifiedSeats.includes(seat));
-  return { groupPublicKey, qualifiedSeats, misbehavedSeats, qualifiedOperators: qualified, keys };
+  step('finalize');
+  return { groupPublicKey, qualifiedSeats, misbehavedSeats, qualifiedOperators: qualified, keys, timings };
 }
