@@ -1,7 +1,7 @@
 /**
  * Wallet DKG: 100 seats, threshold 51 (quorum 90), on node processes over libp2p and a chain
  * server, against noble's reference DKG rounds called directly for every member (n=30, t=16).
- * Run: npm run bench:dkg   (BENCH_NODES=4 BENCH_RUNS=3 BENCH_BLOCK_MS=100 to change the setup)
+ * Run: npm run bench:dkg   (BENCH_NODES=2 BENCH_RUNS=3 BENCH_BLOCK_MS=100 are the defaults)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,7 +26,7 @@ import { peerIdOfOperatorKey } from '../src/net/libp2p/identity.js';
 import { writeOperatorKeyFile } from '../src/storage/operator-key-file.js';
 
 const KEEP_CLIENT = fileURLToPath(new URL('../../bin/keep-client.js', import.meta.url));
-const NODES = Number(process.env.BENCH_NODES ?? 4);
+const NODES = Number(process.env.BENCH_NODES ?? 2); // one node process per core of this machine
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 100);
 const CHALLENGE_BLOCKS = 5;
