@@ -1,4 +1,5 @@
 import { randomBytes } from '@noble/ciphers/utils.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Recorder, Unregister } from '../clientinfo/recorder.js';
 import { type OperatorKey, operatorAddress } from '../crypto/operator-key.js';
@@ -78,6 +79,7 @@ export class Channel implements BroadcastChannel {
   private readonly handlers = new Map<string, Handler>();
   private readonly pending = new Set<Pending>();
   private readonly seen = new RecentSet(DEDUP_CAPACITY);
+  private readonly verified = new RecentSet(DEDUP_CAPACITY);
   private readonly incoming: BoundedQueue<Incoming>;
   private readonly epoch: number;
   private readonly self: Sender;
@@ -228,7 +230,12 @@ export class Channel implements BroadcastChannel {
       return { accept: false, reason: 'malformed' }; // not a point on the curve
     }
     if (!this.filter(sender)) return { accept: false, reason: 'not_member' };
+    // A retransmission repeats bytes already verified: recognise them by digest instead of
+    // paying for the signature check again (a forgery never matches a verified digest).
+    const digest = bytesToHex(sha256(bytes.subarray(0, bytes.length - 2)));
+    if (this.verified.has(digest)) return { accept: true };
     if (!envelopeSignatureValid(this.name, envelope)) return { accept: false, reason: 'bad_signature' };
+    this.verified.add(digest);
     return { accept: true };
   }
 

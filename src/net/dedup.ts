@@ -15,6 +15,10 @@ export class RecentSet {
     return true;
   }
 
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+
   get size(): number {
     return this.keys.size;
   }

@@ -197,9 +197,23 @@ describe('wallet DKG between keep-client processes over libp2p and a chain serve
   test('eth_connectivity follows the chain server: 0 while it is down, 1 once the node has reconnected', async () => {
     assert.equal(await metric(0, 'eth_connectivity'), 1);
     await chainProcess.stop('SIGKILL');
-    await eventually(() => metric(0, 'eth_connectivity'), (v) => v === 0, 10_000, 'eth_connectivity 0');
-    assert.equal((await fetch(`http://127.0.0.1:${setups[0]!.metricsPort}/metrics`)).status, 200, 'the node keeps serving');
+    await eventually(
+      () => metric(0, 'eth_connectivity'),
+      (v) => v === 0,
+      10_000,
+      'eth_connectivity 0',
+    );
+    assert.equal(
+      (await fetch(`http://127.0.0.1:${setups[0]!.metricsPort}/metrics`)).status,
+      200,
+      'the node keeps serving',
+    );
     chainProcess = await startChainProcess(chainArgs);
-    await eventually(() => metric(0, 'eth_connectivity'), (v) => v === 1, 20_000, 'eth_connectivity back to 1');
+    await eventually(
+      () => metric(0, 'eth_connectivity'),
+      (v) => v === 1,
+      20_000,
+      'eth_connectivity back to 1',
+    );
   });
 });

@@ -1,0 +1,334 @@
+import type { FrostPublic, Key, NonceCommitments } from '@noble/curves/abstract/frost.js';
+import { schnorr, schnorr_FROST } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
+import type { Address, BlockCounter } from '../../chain/types.js';
+import { type Recorder, stopwatch } from '../../clientinfo/recorder.js';
+import { identifierOf, type Seat, xOnly } from '../../crypto/frost-dkg.js';
+import type { Logger } from '../../log.js';
+import type { BroadcastChannel, Message, MessageCodec, Sender } from '../../net/types.js';
+import type { WalletKeys } from '../dkg/dkg-executor.js';
+import { abortCodec, doneCodec, readyCodec, SIGNING_CODECS, sessionCodec, shareCodec } from './messages.js';
+
+export class SigningBusyError extends Error {
+  override name = 'SigningBusyError';
+}
+export class SigningTimeoutError extends Error {
+  override name = 'SigningTimeoutError';
+}
+export class SigningFailedError extends Error {
+  override name = 'SigningFailedError';
+}
+
+export interface SigningExecutorOptions {
+  readonly wallet: WalletKeys;
+  /** The wallet's channel; the executor registers its message types on it. */
+  readonly channel: BroadcastChannel;
+  readonly blocks: BlockCounter;
+  readonly recorder: Recorder;
+  readonly log: Logger;
+  /** The whole operation must end within this many blocks of its start block. */
+  readonly timeoutBlocks: number;
+  /** Each coordinator gets this many blocks before the next one takes over. */
+  readonly coordinatorTurnBlocks: number;
+  /** Fault injection for tests: rewrites this node's signature shares. */
+  readonly tamperShare?: (seat: Seat, share: Uint8Array) => Uint8Array;
+}
+
+type WireCommitment = { seat: number; hiding: string; binding: string };
+
+interface CoordinatorSession {
+  readonly commitments: NonceCommitments[];
+  readonly shares: Map<Seat, Uint8Array>;
+}
+
+/** What the node coordinating one epoch keeps (ROAST: fresh commitments, known-bad signers). */
+interface Coordination {
+  readonly epoch: number;
+  readonly ready: Map<Seat, NonceCommitments>;
+  readonly sessions: Map<number, CoordinatorSession>;
+  nextSid: number;
+}
+
+const toWire = (c: NonceCommitments, seat: Seat): WireCommitment => ({
+  seat,
+  hiding: bytesToHex(c.hiding),
+  binding: bytesToHex(c.binding),
+});
+const fromWire = (c: WireCommitment): NonceCommitments =>
+  ({
+    identifier: identifierOf(c.seat),
+    hiding: hexToBytes(c.hiding),
+    binding: hexToBytes(c.binding),
+  }) as NonceCommitments;
+
+/**
+ * Threshold signing for one wallet, robust in the way of ROAST: a coordinator collects fresh
+ * nonce commitments, starts a session with the first `threshold` responsive signers, verifies
+ * every share, never includes a signer again after a bad share, and starts new sessions as
+ * signers respond with fresh commitments. Coordinators take turns (an order derived from the
+ * message), so an offline coordinator only costs one turn. One operation at a time.
+ */
+export class SigningExecutor {
+  private busy = false;
+  private readonly pub: FrostPublic;
+  private readonly threshold: number;
+  private readonly localSeats: Seat[];
+
+  constructor(private readonly options: SigningExecutorOptions) {
+    const first = [...options.wallet.keys.values()][0];
+    if (!first) throw new Error('a signing executor needs at least one local seat');
+    this.pub = first.public;
+    this.threshold = first.public.signers.min;
+    this.localSeats = [...options.wallet.keys.keys()].sort((a, b) => a - b);
+    for (const codec of SIGNING_CODECS) options.channel.registerCodec(codec as MessageCodec<unknown>);
+  }
+
+  /** Signs sequentially; message i starts at the block where message i−1 ended. */
+  async signBatch(messages: Uint8Array[], startBlock: number): Promise<Uint8Array[]> {
+    const signatures: Uint8Array[] = [];
+    let start = startBlock;
+    for (const message of messages) {
+      signatures.push(await this.sign(message, start));
+      start = await this.options.blocks.currentBlock();
+    }
+    return signatures;
+  }
+
+  async sign(message: Uint8Array, startBlock: number): Promise<Uint8Array> {
+    if (this.busy) throw new SigningBusyError('the wallet is already signing');
+    this.busy = true;
+    const { recorder } = this.options;
+    recorder.inc('performance_signing_operations_total');
+    const elapsed = stopwatch();
+    try {
+      const { signature, sessions } = await this.run(message, startBlock);
+      recorder.inc('performance_signing_success_total');
+      recorder.observe('performance_signing_duration_seconds', elapsed(), { outcome: 'success' });
+      recorder.observe('performance_signing_attempts_per_operation', sessions);
+      return signature;
+    } catch (err) {
+      recorder.inc('performance_signing_failed_total');
+      if (err instanceof SigningTimeoutError) recorder.inc('performance_signing_timeouts_total');
+      recorder.observe('performance_signing_duration_seconds', elapsed(), { outcome: 'failure' });
+      throw err;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private run(message: Uint8Array, startBlock: number): Promise<{ signature: Uint8Array; sessions: number }> {
+    const { wallet, channel, blocks, log, timeoutBlocks, coordinatorTurnBlocks } = this.options;
+    const session = bytesToHex(sha256(concatBytes(wallet.groupPublicKey, message, u64(startBlock))));
+    const ownerOf = (seat: Seat): Address | undefined => wallet.group[seat - 1];
+    const qualified = [...wallet.qualifiedSeats];
+    const order = [...qualified].sort((a, b) => {
+      const ka = bytesToHex(sha256(concatBytes(hexToBytes(session), u64(a))));
+      const kb = bytesToHex(sha256(concatBytes(hexToBytes(session), u64(b))));
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+    const coordinatorOf = (epoch: number) => order[epoch % order.length]!;
+    const deadline = startBlock + timeoutBlocks;
+    const stop = new AbortController();
+    const retransmit = { until: stop.signal, strategy: 'backoff' as const };
+    const send = <T>(codec: MessageCodec<T>, payload: T) => {
+      channel
+        .send(codec, payload, { retransmit })
+        .catch((err) => log.warn({ err: (err as Error).message }, 'send failed'));
+    };
+
+    let epoch = -1;
+    const pending = new Map<Seat, ReturnType<typeof schnorr_FROST.commit>>(); // local seat → unused nonce
+    const malicious = new Set<Seat>();
+    let coordination: Coordination | undefined;
+    let finished = false;
+
+    const fresh = (seats: Seat[]): WireCommitment[] =>
+      seats.map((seat) => {
+        const nonce = schnorr_FROST.commit(this.key(seat).secret);
+        pending.set(seat, nonce);
+        return toWire(nonce.commitments, seat);
+      });
+
+    const enterEpoch = (next: number) => {
+      epoch = next;
+      pending.clear();
+      const mine = this.localSeats.includes(coordinatorOf(epoch));
+      coordination = mine ? { epoch, ready: new Map(), sessions: new Map(), nextSid: 1 } : undefined;
+      send(readyCodec, { session, epoch, commitments: fresh(this.localSeats) });
+    };
+
+    const ownsSeat = (sender: Sender, seat: Seat) =>
+      ownerOf(seat) === sender.operatorAddress && qualified.includes(seat);
+
+    const startSessions = () => {
+      const c = coordination;
+      if (!c) return;
+      const honestLeft = qualified.filter((seat) => !malicious.has(seat)).length;
+      if (honestLeft < this.threshold) {
+        send(abortCodec, { session, reason: `only ${honestLeft} signers without a bad share remain` });
+        return;
+      }
+      while (c.ready.size >= this.threshold) {
+        const signers = [...c.ready.keys()].sort((a, b) => a - b).slice(0, this.threshold);
+        const commitments = signers.map((seat) => c.ready.get(seat)!);
+        for (const seat of signers) c.ready.delete(seat);
+        const sid = c.nextSid++;
+        c.sessions.set(sid, { commitments, shares: new Map() });
+        send(sessionCodec, {
+          session,
+          epoch: c.epoch,
+          sid,
+          commitments: commitments.map((commitment, i) => toWire(commitment, signers[i]!)),
+        });
+      }
+    };
+
+    return new Promise((resolve, reject) => {
+      const finish = (error: Error | undefined, result?: { signature: Uint8Array; sessions: number }) => {
+        if (finished) return;
+        finished = true;
+        subscription.cancel();
+        stopBlocks();
+        // Keep retransmitting our last messages for a few blocks so late members finish too.
+        void blocks
+          .waitForBlock(Math.min(deadline, epochStart(epoch + 1)))
+          .catch(() => undefined)
+          .finally(() => stop.abort());
+        if (error) reject(error);
+        else resolve(result!);
+      };
+      const epochStart = (e: number) => startBlock + e * coordinatorTurnBlocks;
+
+      const onMessage = (m: Message) => {
+        const payload = m.payload as { session?: string };
+        if (payload.session !== session || finished) return;
+        switch (m.type) {
+          case readyCodec.type: {
+            const ready = m.payload as { epoch: number; commitments: WireCommitment[] };
+            const c = coordination;
+            if (!c || ready.epoch !== c.epoch) return;
+            for (const commitment of ready.commitments) {
+              if (ownsSeat(m.sender, commitment.seat) && !malicious.has(commitment.seat)) {
+                c.ready.set(commitment.seat, fromWire(commitment));
+              }
+            }
+            startSessions();
+            return;
+          }
+          case sessionCodec.type: {
+            const started = m.payload as { epoch: number; sid: number; commitments: WireCommitment[] };
+            if (started.epoch !== epoch || ownerOf(coordinatorOf(epoch)) !== m.sender.operatorAddress) return;
+            if (started.commitments.length !== this.threshold) return;
+            const list = started.commitments.map(fromWire);
+            const shares: { seat: Seat; share: string }[] = [];
+            const signed: Seat[] = [];
+            for (const commitment of started.commitments) {
+              const nonce = pending.get(commitment.seat);
+              if (!nonce || toWire(nonce.commitments, commitment.seat).hiding !== commitment.hiding) continue;
+              pending.delete(commitment.seat); // a nonce is used once
+              const computed = schnorr_FROST.signShare(
+                this.key(commitment.seat).secret,
+                this.pub,
+                nonce.nonces,
+                list,
+                message,
+              );
+              const share = this.options.tamperShare
+                ? this.options.tamperShare(commitment.seat, computed)
+                : computed;
+              shares.push({ seat: commitment.seat, share: bytesToHex(share) });
+              signed.push(commitment.seat);
+            }
+            if (shares.length > 0)
+              send(shareCodec, { session, epoch, sid: started.sid, shares, next: fresh(signed) });
+            return;
+          }
+          case shareCodec.type: {
+            const answer = m.payload as {
+              epoch: number;
+              sid: number;
+              shares: { seat: number; share: string }[];
+              next: WireCommitment[];
+            };
+            const c = coordination;
+            const started = c?.sessions.get(answer.sid);
+            if (!c || !started || answer.epoch !== c.epoch) return;
+            for (const { seat, share } of answer.shares) {
+              if (
+                !ownsSeat(m.sender, seat) ||
+                !started.commitments.some((x) => x.identifier === identifierOf(seat))
+              )
+                continue;
+              const bytes = hexToBytes(share);
+              if (
+                schnorr_FROST.verifyShare(this.pub, started.commitments, message, identifierOf(seat), bytes)
+              ) {
+                started.shares.set(seat, bytes);
+              } else {
+                malicious.add(seat);
+                log.warn(
+                  { seat, operator: m.sender.operatorAddress },
+                  'bad signature share; the signer is excluded',
+                );
+              }
+            }
+            for (const commitment of answer.next) {
+              if (ownsSeat(m.sender, commitment.seat) && !malicious.has(commitment.seat)) {
+                c.ready.set(commitment.seat, fromWire(commitment));
+              }
+            }
+            if (started.shares.size === this.threshold) {
+              const shares = Object.fromEntries(
+                [...started.shares].map(([seat, share]) => [identifierOf(seat), share]),
+              );
+              const signature = schnorr_FROST.aggregate(this.pub, started.commitments, message, shares);
+              // Sessions used = the number of the session that completed (ROAST may run others).
+              send(doneCodec, { session, signature: bytesToHex(signature), sessions: answer.sid });
+              return;
+            }
+            startSessions();
+            return;
+          }
+          case doneCodec.type: {
+            const done = m.payload as { signature: string; sessions: number };
+            const signature = hexToBytes(done.signature);
+            if (!schnorr.verify(signature, message, xOnly(wallet.groupPublicKey))) return;
+            if (!m.local) send(doneCodec, { session, signature: done.signature, sessions: done.sessions });
+            finish(undefined, { signature, sessions: done.sessions });
+            return;
+          }
+          case abortCodec.type: {
+            if (ownerOf(coordinatorOf(epoch)) !== m.sender.operatorAddress) return;
+            finish(new SigningFailedError((m.payload as { reason: string }).reason));
+            return;
+          }
+        }
+      };
+
+      const subscription = channel.recv(onMessage, { name: `signing-${session.slice(0, 8)}` });
+      const stopBlocks = blocks.watchBlocks((height) => {
+        if (height >= deadline) {
+          finish(new SigningTimeoutError(`signing deadline (block ${deadline}) passed without a signature`));
+          return;
+        }
+        const current = Math.max(0, Math.floor((height - startBlock) / coordinatorTurnBlocks));
+        if (current > epoch) enterEpoch(current);
+      });
+      void blocks.currentBlock().then((height) => {
+        if (!finished && epoch < 0)
+          enterEpoch(Math.max(0, Math.floor((height - startBlock) / coordinatorTurnBlocks)));
+      });
+    });
+  }
+
+  private key(seat: Seat): Key {
+    return this.options.wallet.keys.get(seat)!;
+  }
+}
+
+function u64(value: number): Uint8Array {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(value));
+  return bytes;
+}

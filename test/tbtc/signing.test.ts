@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { pino } from 'pino';
+import { BlockEngine } from '../../src/chain/local/block-engine.js';
+import {
+  dealRound1,
+  finalizeKeys,
+  type ReceivedShare,
+  sharesFor,
+  xOnly,
+} from '../../src/crypto/frost-dkg.js';
+import { generateOperatorKey } from '../../src/crypto/operator-key.js';
+import { LocalNetwork } from '../../src/net/local/local-network.js';
+import { ManualTicker } from '../../src/net/retransmission.js';
+import {
+  SigningExecutor,
+  SigningFailedError,
+  SigningTimeoutError,
+} from '../../src/tbtc/signing/signing-executor.js';
+import { scrapedRecorder } from '../helpers/metrics.js';
+
+const cleanups: (() => void)[] = [];
+after(() => {
+  for (const cleanup of cleanups) cleanup();
+});
+
+/** A wallet whose seats are laid out as operator letters, with a signing executor per online node. */
+function signingGroup(
+  layout: string,
+  threshold: number,
+  options: { offline?: string[]; badShares?: string[] } = {},
+) {
+  const seats = [...layout].map((_, i) => i + 1);
+  const { secrets, packages } = dealRound1(seats, threshold, seats.length);
+  const shares: ReceivedShare[] = [];
+  for (const [dealer, secret] of secrets) {
+    for (const [recipient, share] of sharesFor(secret, seats)) shares.push({ dealer, recipient, share });
+  }
+  const keys = finalizeKeys({ threshold, qualified: seats, packages, shares, localSeats: seats });
+  const groupPublicKey = keys.get(1)!.public.commitments[0]!;
+  const letters = [...new Set(layout)];
+  const operators = new Map(letters.map((l) => [l, generateOperatorKey()]));
+  const group = [...layout].map((l) => operators.get(l)!.address);
+  const blocks = new BlockEngine(20);
+  const ticker = new ManualTicker();
+  const stopTicks = blocks.watchBlocks(() => ticker.tick());
+  const keepAlive = setInterval(() => {}, 1000);
+  cleanups.push(() => {
+    stopTicks();
+    clearInterval(keepAlive);
+    blocks.close();
+  });
+  const network = new LocalNetwork();
+  const nodes = letters
+    .filter((l) => !options.offline?.includes(l))
+    .map((letter) => {
+      const operator = operators.get(letter)!;
+      const metrics = scrapedRecorder();
+      const local = new Map([...keys].filter(([seat]) => layout[seat - 1] === letter));
+      const channel = network
+        .join(operator, { recorder: metrics.recorder, ticker })
+        .broadcastChannelFor('tbtc-wallet');
+      channel.setFilter((sender) => group.includes(sender.operatorAddress));
+      const executor = new SigningExecutor({
+        wallet: { seed: new Uint8Array(32), groupPublicKey, group, qualifiedSeats: seats, keys: local },
+        channel,
+        blocks,
+        recorder: metrics.recorder,
+        log: pino({ level: 'silent' }),
+        timeoutBlocks: 60,
+        coordinatorTurnBlocks: 8,
+        tamperShare: options.badShares?.includes(letter)
+          ? (_seat, share) => share.map((b) => b ^ 1)
+          : undefined,
+      });
+      return { letter, metrics, executor };
+    });
+  const signAll = async (message: Uint8Array) => {
+    const start = await blocks.currentBlock();
+    return Promise.allSettled(nodes.map((node) => node.executor.sign(message, start)));
+  };
+  return { nodes, signAll, groupKey: xOnly(groupPublicKey) };
+}
+
+const message = new TextEncoder().encode('heartbeat message');
+
+test('10 seats on 4 nodes, threshold 6: every node returns the same signature, valid under the wallet key', async () => {
+  const { nodes, signAll, groupKey } = signingGroup('AAABBBCCDD', 6);
+  const results = await signAll(message);
+  const signatures = results.map((r) => {
+    assert.equal(r.status, 'fulfilled', String((r as PromiseRejectedResult).reason));
+    return (r as PromiseFulfilledResult<Uint8Array>).value;
+  });
+  assert.equal(new Set(signatures.map(bytesToHex)).size, 1, 'all members agree');
+  assert.equal(schnorr.verify(signatures[0]!, message, groupKey), true);
+  for (const node of nodes) {
+    assert.equal(await node.metrics.value('performance_signing_operations_total'), 1);
+    assert.equal(await node.metrics.value('performance_signing_success_total'), 1);
+    assert.equal(await node.metrics.value('performance_signing_failed_total'), 0);
+    assert.equal(
+      await node.metrics.value('performance_signing_duration_seconds_count', { outcome: 'success' }),
+      1,
+    );
+    assert.equal(
+      await node.metrics.value('performance_signing_attempts_per_operation_sum'),
+      1,
+      'one session',
+    );
+  }
+  const busy = nodes[0]!.executor.sign(message, 0);
+  await assert.rejects(nodes[0]!.executor.sign(message, 0), /already signing/);
+  await busy.catch(() => undefined);
+});
+
+test('4 of 10 members offline: the signature still completes', async () => {
+  const { signAll, groupKey } = signingGroup('ABCDEFGHIJ', 6, { offline: ['B', 'D', 'F', 'H'] });
+  const results = await signAll(message);
+  for (const r of results) {
+    assert.equal(r.status, 'fulfilled');
+    assert.equal(schnorr.verify((r as PromiseFulfilledResult<Uint8Array>).value, message, groupKey), true);
+  }
+});
+
+test('5 of 10 members offline: the deadline passes and only the timeout counter says so', async () => {
+  const { nodes, signAll } = signingGroup('ABCDEFGHIJ', 6, { offline: ['A', 'C', 'E', 'G', 'I'] });
+  const results = await signAll(message);
+  for (const r of results) {
+    assert.equal(r.status, 'rejected');
+    assert.ok((r as PromiseRejectedResult).reason instanceof SigningTimeoutError);
+  }
+  for (const node of nodes) {
+    assert.equal(await node.metrics.value('performance_signing_timeouts_total'), 1);
+    assert.equal(await node.metrics.value('performance_signing_failed_total'), 1);
+    assert.equal(
+      await node.metrics.value('performance_signing_duration_seconds_count', { outcome: 'failure' }),
+      1,
+    );
+  }
+});
+
+test('a member sending bad shares is excluded; the signature completes in more than one session', async () => {
+  const { nodes, signAll, groupKey } = signingGroup('ABCDEFGHIJ', 6, { badShares: ['B'] });
+  const results = await signAll(message);
+  for (const r of results) {
+    assert.equal(r.status, 'fulfilled');
+    assert.equal(schnorr.verify((r as PromiseFulfilledResult<Uint8Array>).value, message, groupKey), true);
+  }
+  const sessions = await nodes[0]!.metrics.value('performance_signing_attempts_per_operation_sum');
+  assert.ok(sessions > 1, `sessions used: ${sessions}`);
+});
+
+test('too many bad signers end the operation early: a failure that is not a timeout', async () => {
+  const { nodes, signAll } = signingGroup('ABCDEFGHIJ', 6, { badShares: ['A', 'B', 'C', 'D', 'E'] });
+  const results = await signAll(message);
+  for (const r of results) {
+    assert.equal(r.status, 'rejected');
+    assert.ok(
+      (r as PromiseRejectedResult).reason instanceof SigningFailedError,
+      String((r as PromiseRejectedResult).reason),
+    );
+  }
+  for (const node of nodes) {
+    assert.equal(await node.metrics.value('performance_signing_failed_total'), 1);
+    assert.equal(await node.metrics.value('performance_signing_timeouts_total'), 0);
+  }
+});
