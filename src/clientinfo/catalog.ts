@@ -48,6 +48,9 @@ export type WalletAction = (typeof WALLET_ACTIONS)[number];
 
 export const OUTCOMES = ['success', 'failure'] as const;
 
+/** What a follower holds against a coordination leader (keep-core's fault kinds). */
+export const LEADER_FAULTS = ['leader_impersonation', 'leader_mistake', 'leader_idleness'] as const;
+
 /** Why a received network message was dropped before reaching a handler. */
 export const MESSAGE_DROP_REASONS = [
   'malformed',
@@ -247,6 +250,23 @@ export const catalog = {
       'histogram_quantile(0.95, sum by (le) (rate(performance_signing_attempts_per_operation_bucket[6h])))',
   },
 
+  performance_signing_attempt_rolling_success_rate: {
+    type: 'gauge',
+    family: 'signing',
+    help: 'Share of the last 50 signing sessions this node coordinated that produced a signature.',
+    labels: none,
+    moves: 'Read at scrape time; changes when a coordinated session completes or is abandoned.',
+    promql: 'min_over_time(performance_signing_attempt_rolling_success_rate[1h]) < 0.5',
+  },
+  performance_signing_attempt_rolling_sample_count: {
+    type: 'gauge',
+    family: 'signing',
+    help: 'Number of sessions (at most 50) behind the rolling signing success rate.',
+    labels: none,
+    moves: 'Read at scrape time; grows to 50 as this node coordinates sessions.',
+    promql: 'performance_signing_attempt_rolling_sample_count',
+  },
+
   // --- coordination --------------------------------------------------------------------
   performance_coordination_windows_detected_total: {
     type: 'counter',
@@ -283,6 +303,16 @@ export const catalog = {
     buckets: COORDINATION_BUCKETS,
     moves: 'Observed once per procedure when it ends.',
     promql: p95('performance_coordination_duration_seconds'),
+  },
+
+  performance_coordination_leader_faults_total: {
+    type: 'counter',
+    family: 'coordination',
+    help: 'Faults followers recorded against coordination leaders, by kind.',
+    labels: { fault: LEADER_FAULTS },
+    moves:
+      'Once per fault: a proposal from a non-leader, a forbidden action type, or no proposal in the active phase.',
+    promql: 'sum by (fault) (increase(performance_coordination_leader_faults_total[1d]))',
   },
 
   // --- network -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { identifierOf, type Seat, xOnly } from '../../crypto/frost-dkg.js';
 import type { Logger } from '../../log.js';
 import type { BroadcastChannel, Message, MessageCodec, Sender } from '../../net/types.js';
 import type { WalletKeys } from '../dkg/dkg-executor.js';
+import type { SigningLiveness } from './signing-liveness.js';
 import { abortCodec, doneCodec, readyCodec, SIGNING_CODECS, sessionCodec, shareCodec } from './messages.js';
 
 export class SigningBusyError extends Error {
@@ -31,6 +32,8 @@ export interface SigningExecutorOptions {
   readonly timeoutBlocks: number;
   /** Each coordinator gets this many blocks before the next one takes over. */
   readonly coordinatorTurnBlocks: number;
+  /** Where sessions this node coordinated are recorded (the rolling liveness gauges). */
+  readonly liveness?: SigningLiveness;
   /** Fault injection for tests: rewrites this node's signature shares. */
   readonly tamperShare?: (seat: Seat, share: Uint8Array) => Uint8Array;
 }
@@ -96,17 +99,25 @@ export class SigningExecutor {
   }
 
   async sign(message: Uint8Array, startBlock: number): Promise<Uint8Array> {
+    return (await this.signWithActivity(message, startBlock)).signature;
+  }
+
+  /** `sign`, also telling how many seats announced themselves ready (the activity report). */
+  async signWithActivity(
+    message: Uint8Array,
+    startBlock: number,
+  ): Promise<{ signature: Uint8Array; activeSeats: number }> {
     if (this.busy) throw new SigningBusyError('the wallet is already signing');
     this.busy = true;
     const { recorder } = this.options;
     recorder.inc('performance_signing_operations_total');
     const elapsed = stopwatch();
     try {
-      const { signature, sessions } = await this.run(message, startBlock);
+      const { signature, sessions, activeSeats } = await this.run(message, startBlock);
       recorder.inc('performance_signing_success_total');
       recorder.observe('performance_signing_duration_seconds', elapsed(), { outcome: 'success' });
       recorder.observe('performance_signing_attempts_per_operation', sessions);
-      return signature;
+      return { signature, activeSeats };
     } catch (err) {
       recorder.inc('performance_signing_failed_total');
       if (err instanceof SigningTimeoutError) recorder.inc('performance_signing_timeouts_total');
@@ -117,7 +128,10 @@ export class SigningExecutor {
     }
   }
 
-  private run(message: Uint8Array, startBlock: number): Promise<{ signature: Uint8Array; sessions: number }> {
+  private run(
+    message: Uint8Array,
+    startBlock: number,
+  ): Promise<{ signature: Uint8Array; sessions: number; activeSeats: number }> {
     const { wallet, channel, blocks, log, timeoutBlocks, coordinatorTurnBlocks } = this.options;
     const session = bytesToHex(sha256(concatBytes(wallet.groupPublicKey, message, u64(startBlock))));
     const ownerOf = (seat: Seat): Address | undefined => wallet.group[seat - 1];
@@ -140,6 +154,7 @@ export class SigningExecutor {
     let epoch = -1;
     const pending = new Map<Seat, ReturnType<typeof schnorr_FROST.commit>>(); // local seat → unused nonce
     const malicious = new Set<Seat>();
+    const active = new Set<Seat>(this.localSeats);
     let coordination: Coordination | undefined;
     let finished = false;
 
@@ -185,9 +200,16 @@ export class SigningExecutor {
     };
 
     return new Promise((resolve, reject) => {
-      const finish = (error: Error | undefined, result?: { signature: Uint8Array; sessions: number }) => {
+      const finish = (
+        error: Error | undefined,
+        result?: { signature: Uint8Array; sessions: number; activeSeats: number },
+      ) => {
         if (finished) return;
         finished = true;
+        // Every session this node coordinated: the one that signed succeeded, the rest did not.
+        for (const [sid, started] of coordination?.sessions ?? []) {
+          this.options.liveness?.record(started.shares.size === this.threshold && sid === result?.sessions);
+        }
         subscription.cancel();
         stopBlocks();
         // Keep retransmitting our last messages for a few blocks so late members finish too.
@@ -206,6 +228,8 @@ export class SigningExecutor {
         switch (m.type) {
           case readyCodec.type: {
             const ready = m.payload as { epoch: number; commitments: WireCommitment[] };
+            for (const commitment of ready.commitments)
+              if (ownsSeat(m.sender, commitment.seat)) active.add(commitment.seat);
             const c = coordination;
             if (!c || ready.epoch !== c.epoch) return;
             for (const commitment of ready.commitments) {
@@ -295,7 +319,7 @@ export class SigningExecutor {
             const signature = hexToBytes(done.signature);
             if (!schnorr.verify(signature, message, xOnly(wallet.groupPublicKey))) return;
             if (!m.local) send(doneCodec, { session, signature: done.signature, sessions: done.sessions });
-            finish(undefined, { signature, sessions: done.sessions });
+            finish(undefined, { signature, sessions: done.sessions, activeSeats: active.size });
             return;
           }
           case abortCodec.type: {

@@ -1,0 +1,101 @@
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { BlockCounter } from '../chain/types.js';
+import type { Recorder } from '../clientinfo/recorder.js';
+import { xOnly } from '../crypto/frost-dkg.js';
+import type { Logger } from '../log.js';
+import {
+  CoordinationBusyError,
+  type CoordinationExecutor,
+  type CoordinationOutcome,
+} from './coordination.js';
+import type { HeartbeatFailureCounter } from './heartbeat.js';
+import { runHeartbeat } from './heartbeat.js';
+import type { SigningExecutor } from './signing/signing-executor.js';
+import { WalletBusyError, type WalletDispatcher } from './wallet-dispatcher.js';
+
+export interface LocalWallet {
+  readonly groupPublicKey: Uint8Array;
+  readonly coordination: CoordinationExecutor;
+  readonly signing: SigningExecutor;
+}
+
+/**
+ * Watches blocks for coordination windows; in each, runs every local wallet's procedure and
+ * hands the agreed action to the wallet dispatcher.
+ */
+export class CoordinationLayer {
+  private lastWindow = 0;
+  private readonly stop: () => void;
+  readonly outcomes: CoordinationOutcome[] = [];
+  /** Heartbeat signatures this node took part in, newest last (kept for diagnostics). */
+  readonly heartbeats: { window: number; message: Uint8Array; signature: Uint8Array }[] = [];
+
+  constructor(
+    private readonly options: {
+      readonly blocks: BlockCounter;
+      readonly frequencyBlocks: number;
+      readonly wallets: () => LocalWallet[];
+      readonly dispatcher: WalletDispatcher;
+      readonly failures: HeartbeatFailureCounter;
+      readonly minimumActiveMembers: number;
+      readonly recorder: Recorder;
+      readonly log: Logger;
+    },
+  ) {
+    this.stop = options.blocks.watchBlocks((height) => this.onBlock(height));
+  }
+
+  close(): void {
+    this.stop();
+  }
+
+  private onBlock(height: number): void {
+    const { frequencyBlocks, recorder } = this.options;
+    if (height === 0 || height % frequencyBlocks !== 0 || height <= this.lastWindow) return;
+    this.lastWindow = height;
+    recorder.inc('performance_coordination_windows_detected_total');
+    for (const wallet of this.options.wallets()) void this.coordinate(wallet, height);
+  }
+
+  private async coordinate(wallet: LocalWallet, window: number): Promise<void> {
+    const { log, dispatcher, recorder } = this.options;
+    const walletId = bytesToHex(xOnly(wallet.groupPublicKey));
+    let outcome: CoordinationOutcome;
+    try {
+      outcome = await wallet.coordination.coordinate(window);
+    } catch (err) {
+      if (!(err instanceof CoordinationBusyError))
+        log.warn({ window, err: (err as Error).message }, 'coordination failed');
+      return;
+    }
+    this.outcomes.push(outcome);
+    const proposal = outcome.proposal;
+    if (proposal.action !== 'heartbeat') return;
+    try {
+      await dispatcher.dispatch(walletId, 'heartbeat', async () => {
+        const result = await runHeartbeat({
+          walletId,
+          walletPublicKey: wallet.groupPublicKey,
+          proposal: {
+            message: proposal.message,
+            proposalBlock: proposal.proposalBlock,
+            startBlock: outcome.startBlock,
+          },
+          signing: wallet.signing,
+          failures: this.options.failures,
+          minimumActiveMembers: this.options.minimumActiveMembers,
+          recorder,
+        });
+        this.heartbeats.push({ window, message: proposal.message, signature: result.signature });
+        if (this.heartbeats.length > 100) this.heartbeats.shift();
+        log.info(
+          { wallet: walletId.slice(0, 16), window, activeSeats: result.activeSeats },
+          'heartbeat signed',
+        );
+      });
+    } catch (err) {
+      if (!(err instanceof WalletBusyError))
+        log.warn({ window, err: (err as Error).message }, 'heartbeat failed');
+    }
+  }
+}

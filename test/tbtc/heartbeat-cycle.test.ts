@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { pino } from 'pino';
+import { BlockEngine } from '../../src/chain/local/block-engine.js';
+import {
+  dealRound1,
+  finalizeKeys,
+  type ReceivedShare,
+  sharesFor,
+  xOnly,
+} from '../../src/crypto/frost-dkg.js';
+import { generateOperatorKey } from '../../src/crypto/operator-key.js';
+import { LocalNetwork } from '../../src/net/local/local-network.js';
+import { ManualTicker } from '../../src/net/retransmission.js';
+import { CoordinationExecutor } from '../../src/tbtc/coordination.js';
+import { CoordinationLayer } from '../../src/tbtc/coordination-layer.js';
+import { HeartbeatFailureCounter } from '../../src/tbtc/heartbeat.js';
+import { SigningExecutor } from '../../src/tbtc/signing/signing-executor.js';
+import { WalletDispatcher } from '../../src/tbtc/wallet-dispatcher.js';
+import { eventually, scrapedRecorder } from '../helpers/metrics.js';
+
+const cleanups: (() => void)[] = [];
+after(() => {
+  for (const cleanup of cleanups) cleanup();
+});
+
+const FREQUENCY = 20;
+
+function walletCluster(layout: string, threshold: number, options: { rogueLeader?: boolean } = {}) {
+  const seats = [...layout].map((_, i) => i + 1);
+  const { secrets, packages } = dealRound1(seats, threshold, seats.length);
+  const shares: ReceivedShare[] = [];
+  for (const [dealer, secret] of secrets) {
+    for (const [recipient, share] of sharesFor(secret, seats)) shares.push({ dealer, recipient, share });
+  }
+  const keys = finalizeKeys({ threshold, qualified: seats, packages, shares, localSeats: seats });
+  const groupPublicKey = keys.get(1)!.public.commitments[0]!;
+  const letters = [...new Set(layout)];
+  const operators = new Map(letters.map((l) => [l, generateOperatorKey()]));
+  const group = [...layout].map((l) => operators.get(l)!.address);
+  const blocks = new BlockEngine(20);
+  const ticker = new ManualTicker();
+  const stopTicks = blocks.watchBlocks(() => ticker.tick());
+  const keepAlive = setInterval(() => {}, 1000);
+  const network = new LocalNetwork();
+  const log = pino({ level: 'silent' });
+  const nodes = letters.map((letter) => {
+    const operator = operators.get(letter)!;
+    const metrics = scrapedRecorder();
+    const provider = network.join(operator, { recorder: metrics.recorder, ticker });
+    const wallet = {
+      seed: new Uint8Array(32),
+      groupPublicKey,
+      group,
+      qualifiedSeats: seats,
+      keys: new Map([...keys].filter(([seat]) => layout[seat - 1] === letter)),
+    };
+    const walletId = bytesToHex(xOnly(groupPublicKey));
+    const signing = new SigningExecutor({
+      wallet,
+      channel: provider.broadcastChannelFor(`tbtc-${walletId}`),
+      blocks,
+      recorder: metrics.recorder,
+      log,
+      timeoutBlocks: 60,
+      coordinatorTurnBlocks: 8,
+    });
+    const coordination = new CoordinationExecutor({
+      wallet,
+      me: operator.address,
+      channel: provider.broadcastChannelFor(`tbtc-${walletId}-coordination`),
+      blocks,
+      recorder: metrics.recorder,
+      log,
+      parameters: {
+        frequencyBlocks: FREQUENCY,
+        activeBlocks: 6,
+        safeShiftBlocks: 2,
+        heartbeatProbability: 1,
+      },
+      tamperProposal: options.rogueLeader ? (p) => ({ ...p, action: 'moving_funds' }) : undefined,
+    });
+    const layer = new CoordinationLayer({
+      blocks,
+      frequencyBlocks: FREQUENCY,
+      wallets: () => [{ groupPublicKey, coordination, signing }],
+      dispatcher: new WalletDispatcher(metrics.recorder, log),
+      failures: new HeartbeatFailureCounter(),
+      minimumActiveMembers: 7,
+      recorder: metrics.recorder,
+      log,
+    });
+    return { letter, metrics, layer };
+  });
+  cleanups.push(() => {
+    for (const node of nodes) node.layer.close();
+    stopTicks();
+    clearInterval(keepAlive);
+    blocks.close();
+  });
+  return { nodes, groupKey: xOnly(groupPublicKey) };
+}
+
+test('a heartbeat goes through coordination, the dispatcher and signing to a valid BIP-340 signature', async () => {
+  const { nodes, groupKey } = walletCluster('AAABBBCCDD', 6);
+  for (const node of nodes) {
+    await eventually(
+      () => node.metrics.value('performance_wallet_action_success_total', { action: 'heartbeat' }),
+      (v) => v === 1,
+      20_000,
+      `heartbeat on node ${node.letter}`,
+    );
+  }
+  const leaders = new Set(nodes.map((n) => n.layer.outcomes[0]!.leader));
+  assert.equal(leaders.size, 1, 'every member agrees on the leader');
+  for (const node of nodes) {
+    const [heartbeat] = node.layer.heartbeats;
+    assert.ok(heartbeat);
+    assert.equal(schnorr.verify(heartbeat.signature, sha256(sha256(heartbeat.message)), groupKey), true);
+    const value = (name: string, labels = {}) => node.metrics.value(name, labels);
+    assert.ok((await value('performance_coordination_windows_detected_total')) >= 1);
+    assert.equal(await value('performance_coordination_duration_seconds_count', { outcome: 'success' }), 1);
+    assert.equal(await value('performance_coordination_failed_total'), 0);
+    assert.equal(await value('performance_wallet_actions_total', { action: 'heartbeat' }), 1);
+    assert.equal(await value('performance_signing_operations_total'), 1);
+    assert.equal(await value('performance_signing_success_total'), 1);
+    assert.equal(await value('performance_wallet_heartbeat_failures_total'), 0, 'all 10 seats were active');
+  }
+});
+
+test('a leader proposing a forbidden action is recorded as a leader fault by the followers', async () => {
+  const { nodes } = walletCluster('ABCDEF', 4, { rogueLeader: true });
+  await eventually(
+    async () =>
+      Promise.all(
+        nodes.map((n) =>
+          n.metrics.value('performance_coordination_leader_faults_total', { fault: 'leader_mistake' }),
+        ),
+      ),
+    (counts) => counts.filter((c) => c >= 1).length === nodes.length - 1,
+    20_000,
+    'leader_mistake on every follower',
+  );
+  await eventually(
+    async () => Promise.all(nodes.map((n) => n.metrics.value('performance_coordination_failed_total'))),
+    (counts) => counts.filter((c) => c >= 1).length === nodes.length - 1,
+    20_000,
+    'followers end the procedure without an agreed action',
+  );
+});
