@@ -11,7 +11,12 @@ import { Libp2pProvider } from '../net/libp2p/provider.js';
 import { ManualTicker } from '../net/retransmission.js';
 import { loadOrCreateOperatorKey } from '../storage/operator-key-file.js';
 import { WalletStore } from '../storage/wallet-store.js';
+import { CoordinationLayer, coordinatedWallets, type LocalWallet } from '../tbtc/coordination-layer.js';
 import { DkgExecutor, type WalletKeys } from '../tbtc/dkg/dkg-executor.js';
+import { HeartbeatFailureCounter } from '../tbtc/heartbeat.js';
+import { SigningLiveness } from '../tbtc/signing/signing-liveness.js';
+import { WalletDispatcher } from '../tbtc/wallet-dispatcher.js';
+import { startWalletRuntime } from '../tbtc/wallet-runtime.js';
 import { CLIENT_REVISION, CLIENT_VERSION } from '../version.js';
 import { dkgTimingOf, openNodeChain } from './chain-setup.js';
 import { listening } from './startup-error.js';
@@ -73,6 +78,61 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
   });
   const stopAllowList = followChainOperators(config, chain, network, log);
 
+  // Wallet work: each wallet's executors, the dispatcher and the coordination windows.
+  const tbtc = config.tbtc;
+  const dispatcher = new WalletDispatcher(clientInfo.recorder, log);
+  const liveness = new SigningLiveness(clientInfo.recorder);
+  const runtimes = new Map<string, LocalWallet>();
+  // Registration blocks from the chain decide from which window a wallet coordinates.
+  const registeredAt = new Map<string, number>();
+  const noteRegistration = (event: { walletId: string; blockNumber: number }) =>
+    registeredAt.set(event.walletId, event.blockNumber);
+  const stopRegistrations = chain.walletRegistry.onWalletRegistered(noteRegistration);
+  for (const event of await chain.walletRegistry.registeredWallets()) noteRegistration(event);
+  const addWallet = (wallet: WalletKeys) => {
+    const walletId = bytesToHex(xOnly(wallet.groupPublicKey));
+    if (runtimes.has(walletId)) return;
+    runtimes.set(
+      walletId,
+      startWalletRuntime({
+        wallet,
+        key: operator.key,
+        provider: network,
+        blocks: chain.blocks,
+        recorder: clientInfo.recorder,
+        log,
+        coordination: {
+          frequencyBlocks: tbtc.CoordinationFrequencyBlocks,
+          activeBlocks: tbtc.CoordinationActiveBlocks,
+          safeShiftBlocks: tbtc.CoordinationSafeShiftBlocks,
+          heartbeatProbability: tbtc.HeartbeatProbability,
+        },
+        signingTimeoutBlocks: tbtc.SigningTimeoutBlocks,
+        signingCoordinatorTurnBlocks: tbtc.SigningCoordinatorTurnBlocks,
+        liveness,
+      }),
+    );
+  };
+  for (const wallet of wallets) addWallet(wallet);
+  const coordinationLayer = new CoordinationLayer({
+    blocks: chain.blocks,
+    frequencyBlocks: tbtc.CoordinationFrequencyBlocks,
+    wallets: (window) =>
+      coordinatedWallets(
+        window,
+        tbtc.CoordinationFrequencyBlocks,
+        [...runtimes].map(([walletId, runtime]) => ({
+          runtime,
+          registeredBlock: registeredAt.get(walletId),
+        })),
+      ),
+    dispatcher,
+    failures: new HeartbeatFailureCounter(),
+    minimumActiveMembers: tbtc.HeartbeatMinimumActiveMembers,
+    recorder: clientInfo.recorder,
+    log,
+  });
+
   const dkg = new DkgExecutor({
     chain,
     provider: network,
@@ -84,6 +144,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     saveWallet: async (wallet) => {
       const path = await walletStore.save(wallet);
       wallets.push(wallet);
+      addWallet(wallet);
       log.info({ path, seats: [...wallet.keys.keys()] }, 'stored wallet key shares');
     },
   });
@@ -116,6 +177,9 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     wallets.map((wallet) => ({
       wallet_id: bytesToHex(xOnly(wallet.groupPublicKey)),
       seats: [...wallet.keys.keys()],
+      heartbeats: coordinationLayer.heartbeats.filter(
+        (h) => h.wallet === bytesToHex(xOnly(wallet.groupPublicKey)),
+      ).length,
     })),
   );
 
@@ -145,6 +209,10 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     wallets,
     stop: async () => {
       dkg.stop();
+      coordinationLayer.close();
+      stopRegistrations();
+      dispatcher.close();
+      liveness.close();
       stopTicks();
       stopAllowList();
       await network.close();

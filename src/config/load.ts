@@ -53,6 +53,8 @@ function fromFlag(field: Field, text: string): unknown {
   switch (field.flagKind) {
     case 'integer':
       return /^[+-]?\d+$/.test(text.trim()) ? Number(text) : text;
+    case 'number':
+      return /^[+-]?(\d+\.?\d*|\.\d+)$/.test(text.trim()) ? Number(text) : text;
     case 'list':
       return text
         .split(',')

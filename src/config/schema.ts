@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
-type FlagKind = 'integer' | 'string' | 'list' | 'boolean';
+type FlagKind = 'integer' | 'number' | 'string' | 'list' | 'boolean';
 
 /** One configuration key: its schema, its default (as written in a file) and its doc line. */
 export interface Field<T = unknown> {
@@ -67,6 +67,11 @@ const textList = (doc: string, item: z.ZodString = z.string()) =>
 const count = (fallback: number, min: number, doc: string) => {
   const rule = { error: `must be an integer of at least ${min}` };
   return field(z.number(rule).int(rule).min(min, rule), fallback, 'integer', doc);
+};
+
+const fraction = (fallback: number, doc: string) => {
+  const rule = { error: 'must be a number from 0 to 1' };
+  return field(z.number(rule).min(0, rule).max(1, rule), fallback, 'number', doc);
 };
 
 const CHAIN_URL = z
@@ -163,6 +168,24 @@ export const CONFIG_SCHEMA = {
       2,
       0,
       'Blocks between the approval turns of consecutive members (production: 15)',
+    ),
+    CoordinationFrequencyBlocks: count(900, 2, 'A coordination window opens every this many blocks'),
+    CoordinationActiveBlocks: count(
+      80,
+      1,
+      'Blocks of a window in which the leader proposes and followers listen',
+    ),
+    CoordinationSafeShiftBlocks: count(32, 0, 'The window seed uses the hash of the block this far back'),
+    HeartbeatProbability: fraction(
+      0.0625,
+      'Chance that a window’s checklist includes a heartbeat (1 = every window)',
+    ),
+    HeartbeatMinimumActiveMembers: count(70, 1, 'A heartbeat with fewer active seats counts as failed'),
+    SigningTimeoutBlocks: count(300, 1, 'Blocks a signing operation may take before it times out'),
+    SigningCoordinatorTurnBlocks: count(
+      10,
+      1,
+      'Blocks each signing coordinator gets before the next one takes over',
     ),
   },
   beacon: {},

@@ -45,17 +45,25 @@ export interface ChannelDependencies {
 
 /** (sender, epoch, sequence) pairs remembered for de-duplication, per channel. */
 const DEDUP_CAPACITY = 65_536;
+/** Messages remembered per handler. */
+const HANDLER_DEDUP_CAPACITY = 8_192;
 
 interface Incoming {
   envelope: Envelope;
   sender: Sender;
   local: boolean;
+  key: string;
+  /** False for a retransmitted copy, kept only for handlers that did not get the message yet. */
+  first: boolean;
 }
 
 interface Handler {
   readonly name: string;
   readonly types: ReadonlySet<string> | undefined;
   readonly queue: BoundedQueue<Message>;
+  /** Messages this handler already got: each handler sees a message once, even one that
+   * arrived before it subscribed and reaches it through a retransmission (as in keep-core). */
+  readonly delivered: RecentSet;
   readonly unregisterGauge: Unregister;
 }
 
@@ -148,6 +156,7 @@ export class Channel implements BroadcastChannel {
       name,
       types: options.types ? new Set(options.types) : undefined,
       queue,
+      delivered: new RecentSet(HANDLER_DEDUP_CAPACITY),
       unregisterGauge: this.deps.recorder.gaugeSource(
         'performance_message_handler_queue_size',
         { channel: this.name, handler: name },
@@ -245,11 +254,13 @@ export class Channel implements BroadcastChannel {
 
   private enqueue(envelope: Envelope, sender: Sender, local: boolean): void {
     const key = `${bytesToHex(envelope.senderPublicKey)}:${envelope.epoch}:${envelope.sequence}`;
-    if (!this.seen.add(key)) return; // a retransmission or a second gossip path
-    if (!this.incoming.push({ envelope, sender, local })) this.drop('queue_full');
+    const first = this.seen.add(key);
+    // A repeated copy matters only to a handler that subscribed after the first one arrived.
+    if (!first && (local || [...this.handlers.values()].every((h) => h.delivered.has(key)))) return;
+    if (!this.incoming.push({ envelope, sender, local, key, first })) this.drop('queue_full');
   }
 
-  private dispatch({ envelope, sender, local }: Incoming): void {
+  private dispatch({ envelope, sender, local, key, first }: Incoming): void {
     const codec = this.codecs.get(envelope.type);
     if (!codec) {
       this.drop('unknown_type');
@@ -262,10 +273,11 @@ export class Channel implements BroadcastChannel {
       this.drop('malformed');
       return;
     }
-    if (!local) this.deps.recorder.inc('performance_message_received_total');
+    if (first && !local) this.deps.recorder.inc('performance_message_received_total');
     const message: Message = { channel: this.name, type: envelope.type, payload, sender, local };
     for (const handler of this.handlers.values()) {
       if (handler.types && !handler.types.has(envelope.type)) continue;
+      if (!handler.delivered.add(key)) continue;
       if (!handler.queue.push(message)) this.drop('queue_full');
     }
   }

@@ -28,13 +28,14 @@ export class CoordinationLayer {
   private readonly stop: () => void;
   readonly outcomes: CoordinationOutcome[] = [];
   /** Heartbeat signatures this node took part in, newest last (kept for diagnostics). */
-  readonly heartbeats: { window: number; message: Uint8Array; signature: Uint8Array }[] = [];
+  readonly heartbeats: { wallet: string; window: number; message: Uint8Array; signature: Uint8Array }[] = [];
 
   constructor(
     private readonly options: {
       readonly blocks: BlockCounter;
       readonly frequencyBlocks: number;
-      readonly wallets: () => LocalWallet[];
+      /** The wallets that take part in the window (see `coordinatedWallets`). */
+      readonly wallets: (window: number) => LocalWallet[];
       readonly dispatcher: WalletDispatcher;
       readonly failures: HeartbeatFailureCounter;
       readonly minimumActiveMembers: number;
@@ -54,7 +55,7 @@ export class CoordinationLayer {
     if (height === 0 || height % frequencyBlocks !== 0 || height <= this.lastWindow) return;
     this.lastWindow = height;
     recorder.inc('performance_coordination_windows_detected_total');
-    for (const wallet of this.options.wallets()) void this.coordinate(wallet, height);
+    for (const wallet of this.options.wallets(height)) void this.coordinate(wallet, height);
   }
 
   private async coordinate(wallet: LocalWallet, window: number): Promise<void> {
@@ -86,7 +87,12 @@ export class CoordinationLayer {
           minimumActiveMembers: this.options.minimumActiveMembers,
           recorder,
         });
-        this.heartbeats.push({ window, message: proposal.message, signature: result.signature });
+        this.heartbeats.push({
+          wallet: walletId,
+          window,
+          message: proposal.message,
+          signature: result.signature,
+        });
         if (this.heartbeats.length > 100) this.heartbeats.shift();
         log.info(
           { wallet: walletId.slice(0, 16), window, activeSeats: result.activeSeats },
@@ -98,4 +104,21 @@ export class CoordinationLayer {
         log.warn({ window, err: (err as Error).message }, 'heartbeat failed');
     }
   }
+}
+
+/**
+ * The wallets that coordinate in a window: those registered on chain at least one full window
+ * earlier. Every member derives the same set from the chain, and a wallet's channels have had
+ * a window's time to form their gossip meshes before its first procedure.
+ */
+export function coordinatedWallets(
+  window: number,
+  frequencyBlocks: number,
+  wallets: Iterable<{ runtime: LocalWallet; registeredBlock: number | undefined }>,
+): LocalWallet[] {
+  return [...wallets]
+    .filter(
+      ({ registeredBlock }) => registeredBlock !== undefined && registeredBlock + frequencyBlocks <= window,
+    )
+    .map(({ runtime }) => runtime);
 }

@@ -73,6 +73,47 @@ export function channelBehaviour(label: string, factory: NetworkFactory): void {
       }
     });
 
+    test('a handler that subscribes late gets a retransmitted message once; received_total counts it once', async () => {
+      const name = 'late-handler';
+      for (const member of net.members) member.provider.broadcastChannelFor(name).registerCodec(textCodec);
+      await net.ready(name);
+      const [sender, receiver] = net.members as [TestNetwork['members'][0], TestNetwork['members'][0]];
+      const before = await receiver.metrics.value('performance_message_received_total');
+      const early: string[] = [];
+      receiver.provider.broadcastChannelFor(name).recv((m) => {
+        early.push(m.payload as string);
+      });
+      const stop = new AbortController();
+      await sender.provider.broadcastChannelFor(name).send(textCodec, 'before you listened', {
+        retransmit: { until: stop.signal },
+      });
+      await eventually(
+        () => early.length,
+        (n) => n === 1,
+        10_000,
+        'first delivery',
+      );
+      const late: string[] = [];
+      receiver.provider.broadcastChannelFor(name).recv((m) => {
+        late.push(m.payload as string);
+      });
+      for (let tick = 0; tick < 3; tick++) {
+        net.ticker.tick();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      stop.abort();
+      await eventually(
+        () => late.length,
+        (n) => n >= 1,
+        10_000,
+        'late delivery',
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(late, ['before you listened'], 'once');
+      assert.deepEqual(early, ['before you listened'], 'the early handler still got it once');
+      assert.equal((await receiver.metrics.value('performance_message_received_total')) - before, 1);
+    });
+
     test('bad messages are dropped and counted by reason; the channel keeps working', async () => {
       const name = 'faults';
       const outsider = net.members[3]!;

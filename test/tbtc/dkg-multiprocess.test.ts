@@ -31,6 +31,21 @@ const TBTC = [
   '20',
   '--tbtc.resultChallengePeriodBlocks',
   '5',
+  // A heartbeat in every 20-block window (2 s), signed by the 10-seat wallet.
+  '--tbtc.coordinationFrequencyBlocks',
+  '20',
+  '--tbtc.coordinationActiveBlocks',
+  '6',
+  '--tbtc.coordinationSafeShiftBlocks',
+  '2',
+  '--tbtc.heartbeatProbability',
+  '1',
+  '--tbtc.heartbeatMinimumActiveMembers',
+  '6',
+  '--tbtc.signingTimeoutBlocks',
+  '60',
+  '--tbtc.signingCoordinatorTurnBlocks',
+  '10',
 ];
 
 interface Setup {
@@ -153,6 +168,48 @@ describe('wallet DKG between keep-client processes over libp2p and a chain serve
       if (seats > 0) assert.deepEqual(walletFiles(i), [`wallet-${wallet.walletId}.json`]);
     }
     assert.equal(approvals, 1);
+  });
+
+  test('three consecutive coordination windows each run a heartbeat that every node signs', async () => {
+    const heartbeats = (i: number) =>
+      metric(i, 'performance_wallet_action_success_total', { action: 'heartbeat' });
+    const failures = async (i: number) =>
+      (await metric(i, 'performance_wallet_action_failed_total', { action: 'heartbeat' })) +
+      (await metric(i, 'performance_signing_failed_total')) +
+      (await metric(i, 'performance_coordination_failed_total'));
+    const holders = setups.map((_, i) => i).filter((i) => walletFiles(i).length > 0);
+    for (const i of holders)
+      await eventually(
+        () => heartbeats(i),
+        (v) => v >= 1,
+        20_000,
+        `first heartbeat on node ${i}`,
+      );
+    const base = await Promise.all(
+      holders.map(async (i) => ({ ok: await heartbeats(i), bad: await failures(i) })),
+    );
+    for (const [k, i] of holders.entries()) {
+      await eventually(
+        () => heartbeats(i),
+        (v) => v >= base[k]!.ok + 3,
+        30_000,
+        `three more heartbeats on node ${i}`,
+      );
+    }
+    for (const [k, i] of holders.entries()) {
+      assert.equal(
+        await failures(i),
+        base[k]!.bad,
+        `no failed heartbeat, signing or coordination on node ${i}`,
+      );
+      assert.ok((await metric(i, 'performance_signing_success_total')) >= base[k]!.ok + 3);
+      assert.ok((await metric(i, 'performance_coordination_windows_detected_total')) >= 3);
+      assert.equal(await metric(i, 'performance_wallet_heartbeat_failures_total'), 0);
+      assert.equal(
+        await metric(i, 'performance_wallet_dispatcher_rejected_total', { action: 'heartbeat' }),
+        0,
+      );
+    }
   });
 
   test('kill -9 of a node during a DKG leaves no partial key file, and its finished wallet reloads', async () => {

@@ -109,11 +109,13 @@ test('a heartbeat goes through coordination, the dispatcher and signing to a val
   for (const node of nodes) {
     await eventually(
       () => node.metrics.value('performance_wallet_action_success_total', { action: 'heartbeat' }),
-      (v) => v === 1,
+      (v) => v >= 1,
       20_000,
       `heartbeat on node ${node.letter}`,
     );
   }
+  for (const node of nodes) node.layer.close(); // no new windows; let running work finish
+  await new Promise((r) => setTimeout(r, 1500));
   const leaders = new Set(nodes.map((n) => n.layer.outcomes[0]!.leader));
   assert.equal(leaders.size, 1, 'every member agrees on the leader');
   for (const node of nodes) {
@@ -121,12 +123,23 @@ test('a heartbeat goes through coordination, the dispatcher and signing to a val
     assert.ok(heartbeat);
     assert.equal(schnorr.verify(heartbeat.signature, sha256(sha256(heartbeat.message)), groupKey), true);
     const value = (name: string, labels = {}) => node.metrics.value(name, labels);
-    assert.ok((await value('performance_coordination_windows_detected_total')) >= 1);
-    assert.equal(await value('performance_coordination_duration_seconds_count', { outcome: 'success' }), 1);
+    const windows = await value('performance_coordination_windows_detected_total');
+    assert.ok(windows >= 1);
+    assert.equal(
+      await value('performance_coordination_procedures_executed_total'),
+      windows,
+      'one wallet, one procedure per window',
+    );
+    assert.equal(
+      await value('performance_coordination_duration_seconds_count', { outcome: 'success' }),
+      windows,
+    );
     assert.equal(await value('performance_coordination_failed_total'), 0);
-    assert.equal(await value('performance_wallet_actions_total', { action: 'heartbeat' }), 1);
-    assert.equal(await value('performance_signing_operations_total'), 1);
-    assert.equal(await value('performance_signing_success_total'), 1);
+    const actions = await value('performance_wallet_actions_total', { action: 'heartbeat' });
+    assert.equal(actions, windows, 'every window dispatched its heartbeat');
+    assert.equal(await value('performance_wallet_action_success_total', { action: 'heartbeat' }), actions);
+    assert.equal(await value('performance_signing_operations_total'), actions);
+    assert.equal(await value('performance_signing_success_total'), actions);
     assert.equal(await value('performance_wallet_heartbeat_failures_total'), 0, 'all 10 seats were active');
   }
 });

@@ -40,10 +40,15 @@ export const shareCodec = jsonCodec(
     .strict(),
 );
 
-/** The aggregated signature; every member that verifies it passes it on once. */
+/**
+ * The aggregated signature, the session count and the coordinator's activity report (the
+ * seats that offered commitments); every member that verifies it passes it on once.
+ */
 export const doneCodec = jsonCodec(
   'tbtc-signing/done',
-  z.object({ session: z.string(), signature: hex, sessions: z.number().int().min(1) }).strict(),
+  z
+    .object({ session: z.string(), signature: hex, sessions: z.number().int().min(1), active: z.array(seat) })
+    .strict(),
 );
 
 /** The coordinator gives up: too few honest signers remain for the threshold. */

@@ -49,6 +49,8 @@ interface CoordinatorSession {
 interface Coordination {
   readonly epoch: number;
   readonly ready: Map<Seat, NonceCommitments>;
+  /** Every seat that offered a commitment in this epoch: the activity report. */
+  readonly active: Set<Seat>;
   readonly sessions: Map<number, CoordinatorSession>;
   nextSid: number;
 }
@@ -144,17 +146,22 @@ export class SigningExecutor {
     const coordinatorOf = (epoch: number) => order[epoch % order.length]!;
     const deadline = startBlock + timeoutBlocks;
     const stop = new AbortController();
-    const retransmit = { until: stop.signal, strategy: 'backoff' as const };
-    const send = <T>(codec: MessageCodec<T>, payload: T) => {
+    // The signature keeps being retransmitted until the deadline, so that a member that
+    // started late still learns it (keep-core keeps its done messages alive the same way).
+    const untilDeadline = new AbortController();
+    void blocks
+      .waitForBlock(deadline)
+      .catch(() => undefined)
+      .finally(() => untilDeadline.abort());
+    const send = <T>(codec: MessageCodec<T>, payload: T, until = stop.signal) => {
       channel
-        .send(codec, payload, { retransmit })
+        .send(codec, payload, { retransmit: { until, strategy: 'backoff' } })
         .catch((err) => log.warn({ err: (err as Error).message }, 'send failed'));
     };
 
     let epoch = -1;
     const pending = new Map<Seat, ReturnType<typeof schnorr_FROST.commit>>(); // local seat → unused nonce
     const malicious = new Set<Seat>();
-    const active = new Set<Seat>(this.localSeats);
     let coordination: Coordination | undefined;
     let finished = false;
 
@@ -169,7 +176,9 @@ export class SigningExecutor {
       epoch = next;
       pending.clear();
       const mine = this.localSeats.includes(coordinatorOf(epoch));
-      coordination = mine ? { epoch, ready: new Map(), sessions: new Map(), nextSid: 1 } : undefined;
+      coordination = mine
+        ? { epoch, ready: new Map(), active: new Set(), sessions: new Map(), nextSid: 1 }
+        : undefined;
       send(readyCodec, { session, epoch, commitments: fresh(this.localSeats) });
     };
 
@@ -228,11 +237,10 @@ export class SigningExecutor {
         switch (m.type) {
           case readyCodec.type: {
             const ready = m.payload as { epoch: number; commitments: WireCommitment[] };
-            for (const commitment of ready.commitments)
-              if (ownsSeat(m.sender, commitment.seat)) active.add(commitment.seat);
             const c = coordination;
             if (!c || ready.epoch !== c.epoch) return;
             for (const commitment of ready.commitments) {
+              if (ownsSeat(m.sender, commitment.seat)) c.active.add(commitment.seat);
               if (ownsSeat(m.sender, commitment.seat) && !malicious.has(commitment.seat)) {
                 c.ready.set(commitment.seat, fromWire(commitment));
               }
@@ -308,18 +316,32 @@ export class SigningExecutor {
               );
               const signature = schnorr_FROST.aggregate(this.pub, started.commitments, message, shares);
               // Sessions used = the number of the session that completed (ROAST may run others).
-              send(doneCodec, { session, signature: bytesToHex(signature), sessions: answer.sid });
+              send(
+                doneCodec,
+                {
+                  session,
+                  signature: bytesToHex(signature),
+                  sessions: answer.sid,
+                  active: [...c.active].sort((a, b) => a - b),
+                },
+                untilDeadline.signal,
+              );
               return;
             }
             startSessions();
             return;
           }
           case doneCodec.type: {
-            const done = m.payload as { signature: string; sessions: number };
+            const done = m.payload as {
+              session: string;
+              signature: string;
+              sessions: number;
+              active: number[];
+            };
             const signature = hexToBytes(done.signature);
             if (!schnorr.verify(signature, message, xOnly(wallet.groupPublicKey))) return;
-            if (!m.local) send(doneCodec, { session, signature: done.signature, sessions: done.sessions });
-            finish(undefined, { signature, sessions: done.sessions, activeSeats: active.size });
+            if (!m.local) send(doneCodec, done, untilDeadline.signal);
+            finish(undefined, { signature, sessions: done.sessions, activeSeats: new Set(done.active).size });
             return;
           }
           case abortCodec.type: {
