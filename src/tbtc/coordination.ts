@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import type { Address, BlockCounter } from '../chain/types.js';
-import type { WalletAction } from '../clientinfo/catalog.js';
+import { WALLET_ACTIONS, type WalletAction } from '../clientinfo/catalog.js';
 import { type Recorder, stopwatch } from '../clientinfo/recorder.js';
 import { xOnly } from '../crypto/frost-dkg.js';
 import type { Logger } from '../log.js';
@@ -41,14 +41,7 @@ export class LeaderIdleError extends Error {
   override name = 'LeaderIdleError';
 }
 
-const ACTION_NAMES = [
-  'noop',
-  'heartbeat',
-  'deposit_sweep',
-  'redemption',
-  'moving_funds',
-  'moved_funds_sweep',
-] as const;
+const ACTION_NAMES = ['noop', ...WALLET_ACTIONS] as const;
 
 const proposalSchema = z
   .object({

@@ -4,61 +4,29 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { pino } from 'pino';
-import { BlockEngine } from '../../src/chain/local/block-engine.js';
-import {
-  dealRound1,
-  finalizeKeys,
-  type ReceivedShare,
-  sharesFor,
-  xOnly,
-} from '../../src/crypto/frost-dkg.js';
-import { generateOperatorKey } from '../../src/crypto/operator-key.js';
+import { xOnly } from '../../src/crypto/frost-dkg.js';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
-import { ManualTicker } from '../../src/net/retransmission.js';
 import { CoordinationExecutor } from '../../src/tbtc/coordination.js';
 import { CoordinationLayer } from '../../src/tbtc/coordination-layer.js';
 import { HeartbeatFailureCounter } from '../../src/tbtc/heartbeat.js';
 import { SigningExecutor } from '../../src/tbtc/signing/signing-executor.js';
 import { WalletDispatcher } from '../../src/tbtc/wallet-dispatcher.js';
 import { eventually, scrapedRecorder } from '../helpers/metrics.js';
-
-const cleanups: (() => void)[] = [];
-after(() => {
-  for (const cleanup of cleanups) cleanup();
-});
+import { blockClock, inMemoryWallet } from '../helpers/wallet.js';
 
 const FREQUENCY = 20;
 
 function walletCluster(layout: string, threshold: number, options: { rogueLeader?: boolean } = {}) {
-  const seats = [...layout].map((_, i) => i + 1);
-  const { secrets, packages } = dealRound1(seats, threshold, seats.length);
-  const shares: ReceivedShare[] = [];
-  for (const [dealer, secret] of secrets) {
-    for (const [recipient, share] of sharesFor(secret, seats)) shares.push({ dealer, recipient, share });
-  }
-  const keys = finalizeKeys({ threshold, qualified: seats, packages, shares, localSeats: seats });
-  const groupPublicKey = keys.get(1)!.public.commitments[0]!;
-  const letters = [...new Set(layout)];
-  const operators = new Map(letters.map((l) => [l, generateOperatorKey()]));
-  const group = [...layout].map((l) => operators.get(l)!.address);
-  const blocks = new BlockEngine(20);
-  const ticker = new ManualTicker();
-  const stopTicks = blocks.watchBlocks(() => ticker.tick());
-  const keepAlive = setInterval(() => {}, 1000);
+  const { letters, operators, walletOf, groupKey } = inMemoryWallet(layout, threshold);
+  const { blocks, ticker } = blockClock();
   const network = new LocalNetwork();
   const log = pino({ level: 'silent' });
   const nodes = letters.map((letter) => {
     const operator = operators.get(letter)!;
     const metrics = scrapedRecorder();
     const provider = network.join(operator, { recorder: metrics.recorder, ticker });
-    const wallet = {
-      seed: new Uint8Array(32),
-      groupPublicKey,
-      group,
-      qualifiedSeats: seats,
-      keys: new Map([...keys].filter(([seat]) => layout[seat - 1] === letter)),
-    };
-    const walletId = bytesToHex(xOnly(groupPublicKey));
+    const wallet = walletOf(letter);
+    const walletId = bytesToHex(xOnly(wallet.groupPublicKey));
     const signing = new SigningExecutor({
       wallet,
       channel: provider.broadcastChannelFor(`tbtc-${walletId}`),
@@ -86,7 +54,7 @@ function walletCluster(layout: string, threshold: number, options: { rogueLeader
     const layer = new CoordinationLayer({
       blocks,
       frequencyBlocks: FREQUENCY,
-      wallets: () => [{ groupPublicKey, coordination, signing }],
+      wallets: () => [{ groupPublicKey: wallet.groupPublicKey, coordination, signing }],
       dispatcher: new WalletDispatcher(metrics.recorder, log),
       failures: new HeartbeatFailureCounter(),
       minimumActiveMembers: 7,
@@ -95,13 +63,11 @@ function walletCluster(layout: string, threshold: number, options: { rogueLeader
     });
     return { letter, metrics, layer };
   });
-  cleanups.push(() => {
+  after(() => {
     for (const node of nodes) node.layer.close();
-    stopTicks();
-    clearInterval(keepAlive);
-    blocks.close();
   });
-  return { nodes, groupKey: xOnly(groupPublicKey) };
+
+  return { nodes, groupKey };
 }
 
 test('a heartbeat goes through coordination, the dispatcher and signing to a valid BIP-340 signature', async () => {

@@ -1,30 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { pino } from 'pino';
-import { BlockEngine } from '../../src/chain/local/block-engine.js';
-import {
-  dealRound1,
-  finalizeKeys,
-  type ReceivedShare,
-  sharesFor,
-  xOnly,
-} from '../../src/crypto/frost-dkg.js';
-import { generateOperatorKey } from '../../src/crypto/operator-key.js';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
-import { ManualTicker } from '../../src/net/retransmission.js';
 import {
   SigningExecutor,
   SigningFailedError,
   SigningTimeoutError,
 } from '../../src/tbtc/signing/signing-executor.js';
 import { scrapedRecorder } from '../helpers/metrics.js';
-
-const cleanups: (() => void)[] = [];
-after(() => {
-  for (const cleanup of cleanups) cleanup();
-});
+import { blockClock, inMemoryWallet } from '../helpers/wallet.js';
 
 /** A wallet whose seats are laid out as operator letters, with a signing executor per online node. */
 function signingGroup(
@@ -32,39 +18,21 @@ function signingGroup(
   threshold: number,
   options: { offline?: string[]; badShares?: string[] } = {},
 ) {
-  const seats = [...layout].map((_, i) => i + 1);
-  const { secrets, packages } = dealRound1(seats, threshold, seats.length);
-  const shares: ReceivedShare[] = [];
-  for (const [dealer, secret] of secrets) {
-    for (const [recipient, share] of sharesFor(secret, seats)) shares.push({ dealer, recipient, share });
-  }
-  const keys = finalizeKeys({ threshold, qualified: seats, packages, shares, localSeats: seats });
-  const groupPublicKey = keys.get(1)!.public.commitments[0]!;
-  const letters = [...new Set(layout)];
-  const operators = new Map(letters.map((l) => [l, generateOperatorKey()]));
-  const group = [...layout].map((l) => operators.get(l)!.address);
-  const blocks = new BlockEngine(20);
-  const ticker = new ManualTicker();
-  const stopTicks = blocks.watchBlocks(() => ticker.tick());
-  const keepAlive = setInterval(() => {}, 1000);
-  cleanups.push(() => {
-    stopTicks();
-    clearInterval(keepAlive);
-    blocks.close();
-  });
+  const { letters, operators, walletOf, groupKey } = inMemoryWallet(layout, threshold);
+  const group = walletOf(letters[0]!).group;
+  const { blocks, ticker } = blockClock();
   const network = new LocalNetwork();
   const nodes = letters
     .filter((l) => !options.offline?.includes(l))
     .map((letter) => {
       const operator = operators.get(letter)!;
       const metrics = scrapedRecorder();
-      const local = new Map([...keys].filter(([seat]) => layout[seat - 1] === letter));
       const channel = network
         .join(operator, { recorder: metrics.recorder, ticker })
         .broadcastChannelFor('tbtc-wallet');
       channel.setFilter((sender) => group.includes(sender.operatorAddress));
       const executor = new SigningExecutor({
-        wallet: { seed: new Uint8Array(32), groupPublicKey, group, qualifiedSeats: seats, keys: local },
+        wallet: walletOf(letter),
         channel,
         blocks,
         recorder: metrics.recorder,
@@ -81,7 +49,7 @@ function signingGroup(
     const start = await blocks.currentBlock();
     return Promise.allSettled(nodes.map((node) => node.executor.sign(message, start)));
   };
-  return { nodes, signAll, groupKey: xOnly(groupPublicKey) };
+  return { nodes, signAll, groupKey };
 }
 
 const message = new TextEncoder().encode('heartbeat message');
