@@ -265,6 +265,8 @@ export const catalog = {
     labels: none,
     moves: 'Read at scrape time; grows to 50 as this node coordinates sessions.',
     promql: 'performance_signing_attempt_rolling_sample_count',
+    lintException:
+      'the name keep-core gave this ROAST liveness gauge; promtool warns that only histograms and summaries should end in _count.',
   },
 
   // --- coordination --------------------------------------------------------------------
