@@ -144,7 +144,7 @@ export class DkgExecutor {
         { seed, timingsMs: outcome.timings, misbehaved: outcome.misbehavedSeats },
         'DKG key shares computed',
       );
-      const result = await this.signResult(event, outcome, channel, inbox, controller.signal);
+      const result = await this.signResult(event, group, outcome, channel, inbox, controller.signal);
       await this.options.saveWallet({
         seed: event.seed,
         groupPublicKey: outcome.groupPublicKey,
@@ -163,6 +163,7 @@ export class DkgExecutor {
   /** Signs the result hash, collects the other qualified operators' signatures. */
   private async signResult(
     event: DkgStartedEvent,
+    group: readonly Address[],
     outcome: DkgOutcome,
     channel: ReturnType<Provider['broadcastChannelFor']>,
     inbox: Inbox,
@@ -188,7 +189,6 @@ export class DkgExecutor {
       chain.blocks,
       signal,
     );
-    const group = await chain.walletRegistry.selectGroup(event.seed);
     const bySeat: [number, Uint8Array][] = [];
     for (const seat of outcome.qualifiedSeats) {
       const message = signatures.get(group[seat - 1]!);
