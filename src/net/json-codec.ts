@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { MessageCodec } from './types.js';
 
 /**
@@ -12,3 +12,6 @@ export function jsonCodec<T>(type: string, schema: z.ZodType<T>): MessageCodec<T
     decode: (bytes) => schema.parse(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))),
   };
 }
+
+/** Bytes in a JSON payload: lower-case hex, even length. */
+export const hexString = z.string().regex(/^([0-9a-f]{2})*$/);

@@ -6,7 +6,7 @@ import { WALLET_ACTIONS, type WalletAction } from '../clientinfo/catalog.js';
 import { type Recorder, stopwatch } from '../clientinfo/recorder.js';
 import { xOnly } from '../crypto/frost-dkg.js';
 import type { Logger } from '../log.js';
-import { jsonCodec } from '../net/json-codec.js';
+import { hexString, jsonCodec } from '../net/json-codec.js';
 import type { BroadcastChannel, Message, MessageCodec } from '../net/types.js';
 import type { WalletKeys } from './dkg/dkg-executor.js';
 import { heartbeatMessage } from './heartbeat.js';
@@ -48,10 +48,7 @@ const proposalSchema = z
     window: z.number().int().min(0),
     wallet: z.string(),
     action: z.enum(ACTION_NAMES),
-    message: z
-      .string()
-      .regex(/^([0-9a-f]{2})*$/)
-      .optional(),
+    message: hexString.optional(),
   })
   .strict();
 type ProposalMessage = z.infer<typeof proposalSchema>;

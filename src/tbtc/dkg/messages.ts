@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { jsonCodec } from '../../net/json-codec.js';
+import { hexString, jsonCodec } from '../../net/json-codec.js';
 
-const hex = z.string().regex(/^([0-9a-f]{2})*$/);
+const hex = hexString;
 const seat = z.number().int().min(1).max(65535);
 const address = z.string().regex(/^0x[0-9a-f]{40}$/);
 
