@@ -74,7 +74,9 @@ interface Pending {
   ticks: number;
 }
 
-export type Verdict = { accept: true } | { accept: false; reason: DropReason };
+type Rejected = { accept: false; reason: DropReason };
+type Checked = { accept: true; envelope: Envelope; sender: Sender };
+export type Verdict = { accept: true } | Rejected;
 
 /**
  * A broadcast channel's behaviour, independent of the transport: signed envelopes,
@@ -88,6 +90,7 @@ export class Channel implements BroadcastChannel {
   private readonly pending = new Set<Pending>();
   private readonly seen = new RecentSet(DEDUP_CAPACITY);
   private readonly verified = new RecentSet(DEDUP_CAPACITY);
+  private readonly validated = new WeakMap<Uint8Array, Checked>();
   private readonly incoming: BoundedQueue<Incoming>;
   private readonly epoch: number;
   private readonly self: Sender;
@@ -180,16 +183,23 @@ export class Channel implements BroadcastChannel {
    * type, sender's membership, then (the costly part) the signature. Counts what it drops.
    */
   validate(bytes: Uint8Array): Verdict {
-    const verdict = this.check(bytes);
-    if (!verdict.accept) this.drop(verdict.reason);
-    return verdict;
+    const checked = this.check(bytes);
+    if (!checked.accept) {
+      this.drop(checked.reason);
+      return checked;
+    }
+    this.validated.set(bytes, checked);
+    return { accept: true };
   }
 
   /** Takes a message that passed `validate` (the transport may have validated it apart). */
   acceptValidated(bytes: Uint8Array): void {
     if (this.closed) return;
-    const envelope = openEnvelope(bytes);
-    const sender = {
+    // The transport usually hands over the same bytes it validated: reuse that parse.
+    const known = this.validated.get(bytes);
+    this.validated.delete(bytes);
+    const envelope = known?.envelope ?? openEnvelope(bytes);
+    const sender = known?.sender ?? {
       publicKey: envelope.senderPublicKey,
       operatorAddress: operatorAddress(envelope.senderPublicKey),
     };
@@ -219,7 +229,7 @@ export class Channel implements BroadcastChannel {
     await this.transport.close();
   }
 
-  private check(bytes: Uint8Array): Verdict {
+  private check(bytes: Uint8Array): Rejected | Checked {
     if (this.closed) return { accept: false, reason: 'queue_full' };
     let envelope: Envelope;
     try {
@@ -242,10 +252,10 @@ export class Channel implements BroadcastChannel {
     // A retransmission repeats bytes already verified: recognise them by digest instead of
     // paying for the signature check again (a forgery never matches a verified digest).
     const digest = bytesToHex(sha256(bytes.subarray(0, bytes.length - 2)));
-    if (this.verified.has(digest)) return { accept: true };
+    if (this.verified.has(digest)) return { accept: true, envelope, sender };
     if (!envelopeSignatureValid(this.name, envelope)) return { accept: false, reason: 'bad_signature' };
     this.verified.add(digest);
-    return { accept: true };
+    return { accept: true, envelope, sender };
   }
 
   private drop(reason: DropReason): void {
