@@ -86,6 +86,31 @@ export interface WalletRegisteredEvent {
   readonly blockNumber: number;
 }
 
+/**
+ * Wallet members' claim that some seats were inactive (after failed heartbeats). Signed by
+ * the operators of at least `honestThreshold` seats, over `inactivityClaimHash`.
+ */
+export interface InactivityClaim {
+  /** hex of the wallet's x-only group public key */
+  readonly walletId: string;
+  /** The wallet's claim nonce on chain; a claim is accepted once per nonce. */
+  readonly nonce: number;
+  /** Seats claimed inactive, ascending. */
+  readonly inactiveMembersIndices: readonly number[];
+  readonly heartbeatFailed: boolean;
+  /** Seats whose operators signed, ascending, aligned with signatures. */
+  readonly signingMembersIndices: readonly number[];
+  readonly signatures: readonly Uint8Array[];
+}
+export interface InactivityClaimedEvent {
+  readonly walletId: string;
+  readonly nonce: number;
+  readonly inactiveMembersIndices: readonly number[];
+  readonly heartbeatFailed: boolean;
+  readonly notifier: Address;
+  readonly blockNumber: number;
+}
+
 export type Unsubscribe = () => void;
 
 /** A transaction the chain refused; `reason` says why in words. */
@@ -114,6 +139,11 @@ export interface WalletRegistry {
   registeredWallets(): Promise<WalletRegisteredEvent[]>;
   /** The wallet owner's request (the Bridge's, on mainnet): starts a DKG. */
   requestNewWallet(): Promise<void>;
+  /** The nonce the wallet's next inactivity claim must carry. */
+  inactivityClaimNonce(walletId: string): Promise<number>;
+  /** Sent by a wallet member; refused when the nonce moved on or the signatures fall short. */
+  submitInactivityClaim(claim: InactivityClaim): Promise<void>;
+  onInactivityClaimed(listener: (event: InactivityClaimedEvent) => void): Unsubscribe;
 }
 
 /** Everything a node needs from the chain, bound to its operator. */

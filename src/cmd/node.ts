@@ -107,6 +107,8 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
           safeShiftBlocks: tbtc.CoordinationSafeShiftBlocks,
           heartbeatProbability: tbtc.HeartbeatProbability,
         },
+        registry: chain.walletRegistry,
+        claimSubmissionStepBlocks: tbtc.ResultSubmissionStepBlocks,
         signingTimeoutBlocks: tbtc.SigningTimeoutBlocks,
         signingCoordinatorTurnBlocks: tbtc.SigningCoordinatorTurnBlocks,
         liveness,
@@ -129,6 +131,10 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     dispatcher,
     failures: new HeartbeatFailureCounter(),
     minimumActiveMembers: tbtc.HeartbeatMinimumActiveMembers,
+    inactivity: {
+      failureThreshold: tbtc.HeartbeatFailureThreshold,
+      timeoutBlocks: tbtc.InactivityClaimTimeoutBlocks,
+    },
     recorder: clientInfo.recorder,
     log,
   });

@@ -181,6 +181,16 @@ export const CONFIG_SCHEMA = {
       'Chance that a window’s checklist includes a heartbeat (1 = every window)',
     ),
     HeartbeatMinimumActiveMembers: count(70, 1, 'A heartbeat with fewer active seats counts as failed'),
+    HeartbeatFailureThreshold: count(
+      3,
+      1,
+      'Consecutive failed heartbeats after which members submit an inactivity claim',
+    ),
+    InactivityClaimTimeoutBlocks: count(
+      275,
+      1,
+      'Blocks an inactivity claim may take to gather signatures and land',
+    ),
     SigningTimeoutBlocks: count(300, 1, 'Blocks a signing operation may take before it times out'),
     SigningCoordinatorTurnBlocks: count(
       10,

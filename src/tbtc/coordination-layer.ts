@@ -10,13 +10,23 @@ import {
 } from './coordination.js';
 import type { HeartbeatFailureCounter } from './heartbeat.js';
 import { runHeartbeat } from './heartbeat.js';
+import type { WalletKeys } from './dkg/dkg-executor.js';
+import type { InactivityClaimExecutor } from './inactivity.js';
 import type { SigningExecutor } from './signing/signing-executor.js';
 import { WalletBusyError, type WalletDispatcher } from './wallet-dispatcher.js';
 
 export interface LocalWallet {
-  readonly groupPublicKey: Uint8Array;
+  readonly keys: WalletKeys;
   readonly coordination: CoordinationExecutor;
   readonly signing: SigningExecutor;
+  readonly inactivity: InactivityClaimExecutor;
+}
+
+export interface InactivityPolicy {
+  /** Consecutive failed heartbeats after which members claim the inactive seats. */
+  readonly failureThreshold: number;
+  /** A claim that has not landed this many blocks after it started is abandoned. */
+  readonly timeoutBlocks: number;
 }
 
 /**
@@ -39,6 +49,7 @@ export class CoordinationLayer {
       readonly dispatcher: WalletDispatcher;
       readonly failures: HeartbeatFailureCounter;
       readonly minimumActiveMembers: number;
+      readonly inactivity: InactivityPolicy;
       readonly recorder: Recorder;
       readonly log: Logger;
     },
@@ -60,7 +71,8 @@ export class CoordinationLayer {
 
   private async coordinate(wallet: LocalWallet, window: number): Promise<void> {
     const { log, dispatcher, recorder } = this.options;
-    const walletId = bytesToHex(xOnly(wallet.groupPublicKey));
+    const groupPublicKey = wallet.keys.groupPublicKey;
+    const walletId = bytesToHex(xOnly(groupPublicKey));
     let outcome: CoordinationOutcome;
     try {
       outcome = await wallet.coordination.coordinate(window);
@@ -76,7 +88,7 @@ export class CoordinationLayer {
       await dispatcher.dispatch(walletId, 'heartbeat', async () => {
         const result = await runHeartbeat({
           walletId,
-          walletPublicKey: wallet.groupPublicKey,
+          walletPublicKey: groupPublicKey,
           proposal: {
             message: proposal.message,
             proposalBlock: proposal.proposalBlock,
@@ -95,14 +107,32 @@ export class CoordinationLayer {
         });
         if (this.heartbeats.length > 100) this.heartbeats.shift();
         log.info(
-          { wallet: walletId.slice(0, 16), window, activeSeats: result.activeSeats },
+          { wallet: walletId.slice(0, 16), window, activeSeats: result.activeSeats.length },
           'heartbeat signed',
         );
+        await this.claimInactivity(wallet, walletId, result);
       });
     } catch (err) {
       if (!(err instanceof WalletBusyError))
         log.warn({ window, err: (err as Error).message }, 'heartbeat failed');
     }
+  }
+
+  /** keep-core's rule: at the failure threshold, with someone inactive, members claim it on chain. */
+  private async claimInactivity(
+    wallet: LocalWallet,
+    walletId: string,
+    heartbeat: { activeSeats: readonly number[]; consecutiveFailures: number },
+  ): Promise<void> {
+    const { blocks, failures, inactivity, log } = this.options;
+    if (heartbeat.consecutiveFailures < inactivity.failureThreshold) return;
+    const active = new Set(heartbeat.activeSeats);
+    const inactiveSeats = wallet.keys.qualifiedSeats.filter((seat) => !active.has(seat));
+    if (inactiveSeats.length === 0) return;
+    const deadlineBlock = (await blocks.currentBlock()) + inactivity.timeoutBlocks;
+    const claimed = await wallet.inactivity.claim({ inactiveSeats, heartbeatFailed: true, deadlineBlock });
+    failures.reset(walletId);
+    log.info({ wallet: walletId.slice(0, 16), ...claimed, inactiveSeats }, 'inactivity claim accepted');
   }
 }
 

@@ -45,7 +45,7 @@ export async function runHeartbeat(options: {
   failures: HeartbeatFailureCounter;
   minimumActiveMembers: number;
   recorder: Recorder;
-}): Promise<{ signature: Uint8Array; activeSeats: number; consecutiveFailures: number }> {
+}): Promise<{ signature: Uint8Array; activeSeats: number[]; consecutiveFailures: number }> {
   const expected = heartbeatMessage(options.walletPublicKey, options.proposal.proposalBlock);
   if (bytesToHex(expected) !== bytesToHex(options.proposal.message)) {
     throw new InvalidProposalError('the proposed heartbeat message is not this wallet’s heartbeat');
@@ -55,7 +55,7 @@ export async function runHeartbeat(options: {
     digest,
     options.proposal.startBlock,
   );
-  if (activeSeats >= options.minimumActiveMembers) {
+  if (activeSeats.length >= options.minimumActiveMembers) {
     options.failures.reset(options.walletId);
     return { signature, activeSeats, consecutiveFailures: 0 };
   }

@@ -1,5 +1,5 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { BlockCounter } from '../chain/types.js';
+import type { BlockCounter, WalletRegistry } from '../chain/types.js';
 import type { Recorder } from '../clientinfo/recorder.js';
 import { xOnly } from '../crypto/frost-dkg.js';
 import type { OperatorKey } from '../crypto/operator-key.js';
@@ -8,6 +8,7 @@ import type { Provider } from '../net/types.js';
 import { type CoordinationParameters, CoordinationExecutor } from './coordination.js';
 import type { LocalWallet } from './coordination-layer.js';
 import type { WalletKeys } from './dkg/dkg-executor.js';
+import { InactivityClaimExecutor } from './inactivity.js';
 import { SigningExecutor } from './signing/signing-executor.js';
 import type { SigningLiveness } from './signing/signing-liveness.js';
 
@@ -21,6 +22,9 @@ export function startWalletRuntime(options: {
   key: OperatorKey;
   provider: Provider;
   blocks: BlockCounter;
+  registry: WalletRegistry;
+  /** Blocks between inactivity-claim submission turns. */
+  claimSubmissionStepBlocks: number;
   recorder: Recorder;
   log: Logger;
   coordination: CoordinationParameters;
@@ -37,11 +41,22 @@ export function startWalletRuntime(options: {
     return channel;
   };
   const log = options.log.child({ wallet: walletId.slice(0, 16) });
+  const walletChannel = channelFor(`tbtc-${walletId}`);
   return {
-    groupPublicKey: wallet.groupPublicKey,
+    keys: wallet,
+    inactivity: new InactivityClaimExecutor({
+      wallet,
+      walletId,
+      key: options.key,
+      registry: options.registry,
+      blocks: options.blocks,
+      channel: walletChannel,
+      log,
+      submissionStepBlocks: options.claimSubmissionStepBlocks,
+    }),
     signing: new SigningExecutor({
       wallet,
-      channel: channelFor(`tbtc-${walletId}`),
+      channel: walletChannel,
       blocks: options.blocks,
       recorder: options.recorder,
       log,

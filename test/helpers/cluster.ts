@@ -4,6 +4,7 @@ import type { DkgParameters, WalletRegisteredEvent } from '../../src/chain/types
 import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator-key.js';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { ManualTicker } from '../../src/net/retransmission.js';
+import type { Provider } from '../../src/net/types.js';
 import { DkgExecutor, type WalletKeys } from '../../src/tbtc/dkg/dkg-executor.js';
 import { scrapedRecorder } from './metrics.js';
 
@@ -20,6 +21,7 @@ export interface ClusterNode {
   readonly metrics: ReturnType<typeof scrapedRecorder>;
   readonly wallets: WalletKeys[];
   readonly executor: DkgExecutor;
+  readonly provider: Provider;
 }
 
 /** Operators with stakes on one local chain and one in-memory network, each running a DKG executor. */
@@ -49,9 +51,10 @@ export function startCluster(options: {
     chain.registerOperator(key.publicKey, stake);
     const metrics = scrapedRecorder();
     const wallets: WalletKeys[] = [];
+    const provider = network.join(key, { recorder: metrics.recorder, ticker });
     const executor = new DkgExecutor({
       chain: chain.connect(key.address),
-      provider: network.join(key, { recorder: metrics.recorder, ticker }),
+      provider,
       key,
       recorder: metrics.recorder,
       log: log.child({ operator: key.address.slice(0, 8) }),
@@ -62,7 +65,7 @@ export function startCluster(options: {
       },
     });
     executor.start();
-    return { key, metrics, wallets, executor };
+    return { key, metrics, wallets, executor, provider };
   });
   const registered = (): Promise<WalletRegisteredEvent> =>
     new Promise((resolve) => {
@@ -73,6 +76,7 @@ export function startCluster(options: {
     });
   return {
     chain,
+    ticker,
     nodes,
     registered,
     stop() {

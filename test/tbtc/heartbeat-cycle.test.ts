@@ -4,22 +4,35 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { pino } from 'pino';
+import { LocalChain } from '../../src/chain/local/local-chain.js';
 import { xOnly } from '../../src/crypto/frost-dkg.js';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { CoordinationExecutor } from '../../src/tbtc/coordination.js';
 import { CoordinationLayer } from '../../src/tbtc/coordination-layer.js';
 import { HeartbeatFailureCounter } from '../../src/tbtc/heartbeat.js';
+import { InactivityClaimExecutor } from '../../src/tbtc/inactivity.js';
 import { SigningExecutor } from '../../src/tbtc/signing/signing-executor.js';
 import { WalletDispatcher } from '../../src/tbtc/wallet-dispatcher.js';
 import { eventually, scrapedRecorder } from '../helpers/metrics.js';
 import { blockClock, inMemoryWallet } from '../helpers/wallet.js';
 
 const FREQUENCY = 20;
+const UNUSED_DKG = {
+  groupSize: 10,
+  groupQuorum: 10,
+  honestThreshold: 6,
+  resultSubmissionTimeoutBlocks: 1,
+  resultSubmissionStartOffsetBlocks: 0,
+  resultSubmissionStepBlocks: 1,
+  resultChallengePeriodBlocks: 1,
+  submitterPrecedencePeriodBlocks: 1,
+};
 
 function walletCluster(layout: string, threshold: number, options: { rogueLeader?: boolean } = {}) {
   const { letters, operators, walletOf, groupKey } = inMemoryWallet(layout, threshold);
   const { blocks, ticker } = blockClock();
   const network = new LocalNetwork();
+  const unusedChain = new LocalChain({ blockIntervalMs: 0, dkg: UNUSED_DKG });
   const log = pino({ level: 'silent' });
   const nodes = letters.map((letter) => {
     const operator = operators.get(letter)!;
@@ -54,10 +67,28 @@ function walletCluster(layout: string, threshold: number, options: { rogueLeader
     const layer = new CoordinationLayer({
       blocks,
       frequencyBlocks: FREQUENCY,
-      wallets: () => [{ groupPublicKey: wallet.groupPublicKey, coordination, signing }],
+      wallets: () => [
+        {
+          keys: wallet,
+          coordination,
+          signing,
+          // Never reached here (no heartbeat fails); the claim path is tested with a real chain.
+          inactivity: new InactivityClaimExecutor({
+            wallet,
+            walletId,
+            key: operator,
+            registry: unusedChain.connect(operator.address).walletRegistry,
+            blocks,
+            channel: provider.broadcastChannelFor(`tbtc-${walletId}`),
+            log,
+            submissionStepBlocks: 1,
+          }),
+        },
+      ],
       dispatcher: new WalletDispatcher(metrics.recorder, log),
       failures: new HeartbeatFailureCounter(),
       minimumActiveMembers: 7,
+      inactivity: { failureThreshold: 3, timeoutBlocks: 50 },
       recorder: metrics.recorder,
       log,
     });
@@ -65,6 +96,7 @@ function walletCluster(layout: string, threshold: number, options: { rogueLeader
   });
   after(() => {
     for (const node of nodes) node.layer.close();
+    unusedChain.close();
   });
 
   return { nodes, groupKey };

@@ -7,7 +7,7 @@ function isSeat(index: number, groupSize: number): boolean {
   return Number.isInteger(index) && index >= 1 && index <= groupSize;
 }
 
-function ascendingSeats(indices: readonly number[], groupSize: number): boolean {
+export function ascendingSeats(indices: readonly number[], groupSize: number): boolean {
   return indices.every((index, i) => isSeat(index, groupSize) && (i === 0 || index > indices[i - 1]!));
 }
 
@@ -58,10 +58,27 @@ export function resultSignatureProblem(
   result: DkgResult,
   publicKeyOfSeat: (seat: number) => Uint8Array | undefined,
 ): string | undefined {
-  const hash = dkgResultHash(result);
-  for (const [i, seat] of result.signingMembersIndices.entries()) {
+  return seatSignatureProblem(
+    dkgResultHash(result),
+    result.signingMembersIndices,
+    result.signatures,
+    publicKeyOfSeat,
+  );
+}
+
+/** Signature i must verify over `hash` under the key of the operator holding `seats[i]`. */
+export function seatSignatureProblem(
+  hash: Uint8Array,
+  seats: readonly number[],
+  signatures: readonly Uint8Array[],
+  publicKeyOfSeat: (seat: number) => Uint8Array | undefined,
+): string | undefined {
+  if (signatures.length !== seats.length)
+    return `${signatures.length} signatures for ${seats.length} members`;
+  for (const [i, seat] of seats.entries()) {
     const publicKey = publicKeyOfSeat(seat);
-    if (!publicKey || !verifyOperatorSignature(publicKey, hash, result.signatures[i]!)) {
+    const signature = signatures[i]!;
+    if (!publicKey || signature.length !== 64 || !verifyOperatorSignature(publicKey, hash, signature)) {
       return `signature of member ${seat} does not verify under its operator's key`;
     }
   }

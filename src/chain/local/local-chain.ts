@@ -89,6 +89,9 @@ export class LocalChain {
       notifyDkgTimeout: () => transaction(() => registry.notifyTimeout()),
       registeredWallets: async () => registry.registeredWallets(),
       requestNewWallet: () => transaction(() => registry.requestNewWallet()),
+      inactivityClaimNonce: async (walletId) => registry.inactivityClaimNonce(walletId),
+      submitInactivityClaim: (claim) => transaction(() => registry.claimInactivity(sender, claim)),
+      onInactivityClaimed: (listener) => registry.events.inactivityClaimed.on(listener),
     };
     return {
       operator: sender,

@@ -1,6 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { dkgResultHash } from '../dkg-result.js';
+import { inactivityClaimHash } from '../inactivity-claim.js';
 import {
   type Address,
   ChainError,
@@ -12,16 +13,20 @@ import {
   type DkgStartedEvent,
   type DkgState,
   type DkgTimedOutEvent,
+  type InactivityClaim,
+  type InactivityClaimedEvent,
   type WalletRegisteredEvent,
 } from '../types.js';
 import { AsyncEmitter } from './async-emitter.js';
 import type { BlockEngine } from './block-engine.js';
 import {
+  ascendingSeats,
   cloneResult,
   resultFormProblem,
   resultSignatureProblem,
   sameBytes,
   sameResult,
+  seatSignatureProblem,
 } from './dkg-result-checks.js';
 import type { SortitionPool } from './sortition-pool.js';
 
@@ -41,6 +46,7 @@ function createEvents(onListenerError: (error: unknown) => void) {
     dkgResultApproved: new AsyncEmitter<DkgResultApprovedEvent>(onListenerError),
     dkgTimedOut: new AsyncEmitter<DkgTimedOutEvent>(onListenerError),
     walletRegistered: new AsyncEmitter<WalletRegisteredEvent>(onListenerError),
+    inactivityClaimed: new AsyncEmitter<InactivityClaimedEvent>(onListenerError),
   };
 }
 
@@ -76,6 +82,7 @@ export class WalletRegistryContract {
   readonly events: ReturnType<typeof createEvents>;
   private dkg: RunningDkg | undefined;
   private readonly wallets: WalletRegisteredEvent[] = [];
+  private readonly claimNonces = new Map<string, number>();
   private requests = 0;
 
   constructor(
@@ -201,6 +208,52 @@ export class WalletRegistryContract {
     this.events.walletRegistered.emit(copyWallet(wallet));
   }
 
+  inactivityClaimNonce(walletId: string): number {
+    this.wallet(walletId);
+    return this.claimNonces.get(walletId) ?? 0;
+  }
+
+  /** Accepts a claim signed for the current nonce by at least `honestThreshold` member seats. */
+  claimInactivity(sender: Address, claim: InactivityClaim): void {
+    const wallet = this.wallet(claim.walletId);
+    const nonce = this.claimNonces.get(claim.walletId) ?? 0;
+    if (claim.nonce !== nonce)
+      throw new ChainError(`claim nonce ${claim.nonce} is not the current nonce ${nonce}`);
+    const operatorOf = new Map(wallet.members.map((m) => [m.index, m.operator]));
+    if (![...operatorOf.values()].includes(sender))
+      throw new ChainError(`${sender} is not a member of the wallet`);
+    const size = this.params.groupSize;
+    const inactive = claim.inactiveMembersIndices;
+    if (
+      inactive.length === 0 ||
+      !ascendingSeats(inactive, size) ||
+      inactive.some((s) => !operatorOf.has(s))
+    ) {
+      throw new ChainError('inactive member indices must be ascending, unique, non-empty wallet seats');
+    }
+    const signing = claim.signingMembersIndices;
+    if (!ascendingSeats(signing, size) || signing.some((s) => !operatorOf.has(s))) {
+      throw new ChainError('signing member indices must be ascending, unique wallet seats');
+    }
+    if (signing.length < this.params.honestThreshold) {
+      throw new ChainError(`${signing.length} signatures; at least ${this.params.honestThreshold} required`);
+    }
+    const problem = seatSignatureProblem(inactivityClaimHash(claim), signing, claim.signatures, (seat) => {
+      const operator = operatorOf.get(seat);
+      return operator === undefined ? undefined : this.pool.publicKeyOf(operator);
+    });
+    if (problem) throw new ChainError(`invalid inactivity claim: ${problem}`);
+    this.claimNonces.set(claim.walletId, nonce + 1);
+    this.events.inactivityClaimed.emit({
+      walletId: claim.walletId,
+      nonce,
+      inactiveMembersIndices: [...inactive],
+      heartbeatFailed: claim.heartbeatFailed,
+      notifier: sender,
+      blockNumber: this.blocks.height,
+    });
+  }
+
   notifyTimeout(): void {
     // Not in challenge: the challenge period usually outlasts the submission timeout, so a
     // timeout there would kill every pending result (the contract's hasDkgTimedOut agrees).
@@ -228,6 +281,12 @@ export class WalletRegistryContract {
         return operator === undefined ? undefined : this.pool.publicKeyOf(operator);
       })
     );
+  }
+
+  private wallet(walletId: string): WalletRegisteredEvent {
+    const wallet = this.wallets.find((w) => w.walletId === walletId);
+    if (!wallet) throw new ChainError(`no wallet ${walletId} is registered`);
+    return wallet;
   }
 
   private awaitingResult(): RunningDkg {

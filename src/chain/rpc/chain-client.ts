@@ -284,6 +284,10 @@ export class ChainClient implements Chain {
       notifyDkgTimeout: () => send('notifyDkgTimeout'),
       registeredWallets: async () => (await this.call('registeredWallets')) as WalletRegisteredEvent[],
       requestNewWallet: () => send('requestNewWallet'),
+      inactivityClaimNonce: async (walletId) =>
+        (await this.call('inactivityClaimNonce', { walletId })) as number,
+      submitInactivityClaim: (claim) => send('submitInactivityClaim', { claim }),
+      onInactivityClaimed: on('InactivityClaimed'),
     };
   }
 }

@@ -270,6 +270,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     registry.onDkgResultApproved(event('DkgResultApproved')),
     registry.onDkgTimedOut(event('DkgTimedOut')),
     registry.onWalletRegistered(event('WalletRegistered')),
+    registry.onInactivityClaimed(event('InactivityClaimed')),
   ];
   const unsubscribeAll = () => {
     for (const unsubscribe of unsubscribes) unsubscribe();

@@ -5,6 +5,7 @@ import type {
   DkgResultSubmittedEvent,
   DkgStartedEvent,
   DkgTimedOutEvent,
+  InactivityClaimedEvent,
   WalletRegisteredEvent,
 } from '../types.js';
 
@@ -42,6 +43,7 @@ export interface ChainEvents {
   DkgResultApproved: DkgResultApprovedEvent;
   DkgTimedOut: DkgTimedOutEvent;
   WalletRegistered: WalletRegisteredEvent;
+  InactivityClaimed: InactivityClaimedEvent;
 }
 
 export type ChainEventName = keyof ChainEvents;
@@ -53,4 +55,5 @@ export const CHAIN_EVENT_NAMES: readonly ChainEventName[] = [
   'DkgResultApproved',
   'DkgTimedOut',
   'WalletRegistered',
+  'InactivityClaimed',
 ];

@@ -18,6 +18,15 @@ const dkgResult = z.object({
   signatures: z.array(bytes),
 });
 
+const inactivityClaim = z.object({
+  walletId: z.string().regex(/^[0-9a-f]{64}$/),
+  nonce: z.number().int().nonnegative(),
+  inactiveMembersIndices: z.array(seat),
+  heartbeatFailed: z.boolean(),
+  signingMembersIndices: z.array(seat),
+  signatures: z.array(bytes),
+});
+
 const schemas = {
   hello: z.object({ publicKey: bytes }),
   authenticate: z.object({ signature: bytes }),
@@ -25,6 +34,8 @@ const schemas = {
   blockHash: z.object({ height: z.number() }),
   selectGroup: z.object({ seed: bytes }),
   result: z.object({ result: dkgResult }),
+  wallet: z.object({ walletId: z.string() }),
+  claim: z.object({ claim: inactivityClaim }),
 };
 
 /** `params` (already decoded from the wire) checked against a method's schema. */
@@ -62,5 +73,9 @@ export const chainMethods = new Map<string, (chain: Chain, params: unknown) => P
     notifyDkgTimeout: (chain) => chain.walletRegistry.notifyDkgTimeout(),
     registeredWallets: (chain) => chain.walletRegistry.registeredWallets(),
     requestNewWallet: (chain) => chain.walletRegistry.requestNewWallet(),
+    inactivityClaimNonce: (chain, params) =>
+      chain.walletRegistry.inactivityClaimNonce(paramsOf('wallet', params).walletId),
+    submitInactivityClaim: (chain, params) =>
+      chain.walletRegistry.submitInactivityClaim(paramsOf('claim', params).claim),
   } satisfies Record<string, (chain: Chain, params: unknown) => Promise<unknown>>),
 );

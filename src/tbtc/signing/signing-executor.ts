@@ -5,6 +5,7 @@ import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import type { Address, BlockCounter } from '../../chain/types.js';
 import { type Recorder, stopwatch } from '../../clientinfo/recorder.js';
 import { identifierOf, type Seat, xOnly } from '../../crypto/frost-dkg.js';
+import { FrostSigningSession, validCommitment } from '../../crypto/frost-signing.js';
 import type { Logger } from '../../log.js';
 import type { BroadcastChannel, Message, MessageCodec, Sender } from '../../net/types.js';
 import type { WalletKeys } from '../dkg/dkg-executor.js';
@@ -42,6 +43,7 @@ type WireCommitment = { seat: number; hiding: string; binding: string };
 
 interface CoordinatorSession {
   readonly commitments: NonceCommitments[];
+  readonly frost: FrostSigningSession;
   readonly shares: Map<Seat, Uint8Array>;
 }
 
@@ -104,11 +106,11 @@ export class SigningExecutor {
     return (await this.signWithActivity(message, startBlock)).signature;
   }
 
-  /** `sign`, also telling how many seats announced themselves ready (the activity report). */
+  /** `sign`, also telling which seats announced themselves ready (the activity report). */
   async signWithActivity(
     message: Uint8Array,
     startBlock: number,
-  ): Promise<{ signature: Uint8Array; activeSeats: number }> {
+  ): Promise<{ signature: Uint8Array; activeSeats: Seat[] }> {
     if (this.busy) throw new SigningBusyError('the wallet is already signing');
     this.busy = true;
     const { recorder } = this.options;
@@ -133,7 +135,7 @@ export class SigningExecutor {
   private run(
     message: Uint8Array,
     startBlock: number,
-  ): Promise<{ signature: Uint8Array; sessions: number; activeSeats: number }> {
+  ): Promise<{ signature: Uint8Array; sessions: number; activeSeats: Seat[] }> {
     const { wallet, channel, blocks, log, timeoutBlocks, coordinatorTurnBlocks } = this.options;
     const session = bytesToHex(sha256(concatBytes(wallet.groupPublicKey, message, u64(startBlock))));
     const ownerOf = (seat: Seat): Address | undefined => wallet.group[seat - 1];
@@ -185,6 +187,15 @@ export class SigningExecutor {
     const ownsSeat = (sender: Sender, seat: Seat) =>
       ownerOf(seat) === sender.operatorAddress && qualified.includes(seat);
 
+    /** Fresh commitments a member offers for the coordinator's next sessions. */
+    const offer = (c: Coordination, sender: Sender, commitments: readonly WireCommitment[]) => {
+      for (const commitment of commitments) {
+        if (!ownsSeat(sender, commitment.seat) || malicious.has(commitment.seat)) continue;
+        const parsed = fromWire(commitment);
+        if (validCommitment(parsed)) c.ready.set(commitment.seat, parsed);
+      }
+    };
+
     const startSessions = () => {
       const c = coordination;
       if (!c) return;
@@ -198,7 +209,8 @@ export class SigningExecutor {
         const commitments = signers.map((seat) => c.ready.get(seat)!);
         for (const seat of signers) c.ready.delete(seat);
         const sid = c.nextSid++;
-        c.sessions.set(sid, { commitments, shares: new Map() });
+        const frost = new FrostSigningSession(this.pub, commitments, message);
+        c.sessions.set(sid, { commitments, frost, shares: new Map() });
         send(sessionCodec, {
           session,
           epoch: c.epoch,
@@ -211,7 +223,7 @@ export class SigningExecutor {
     return new Promise((resolve, reject) => {
       const finish = (
         error: Error | undefined,
-        result?: { signature: Uint8Array; sessions: number; activeSeats: number },
+        result?: { signature: Uint8Array; sessions: number; activeSeats: Seat[] },
       ) => {
         if (finished) return;
         finished = true;
@@ -241,10 +253,8 @@ export class SigningExecutor {
             if (!c || ready.epoch !== c.epoch) return;
             for (const commitment of ready.commitments) {
               if (ownsSeat(m.sender, commitment.seat)) c.active.add(commitment.seat);
-              if (ownsSeat(m.sender, commitment.seat) && !malicious.has(commitment.seat)) {
-                c.ready.set(commitment.seat, fromWire(commitment));
-              }
             }
+            offer(c, m.sender, ready.commitments);
             startSessions();
             return;
           }
@@ -252,20 +262,26 @@ export class SigningExecutor {
             const started = m.payload as { epoch: number; sid: number; commitments: WireCommitment[] };
             if (started.epoch !== epoch || ownerOf(coordinatorOf(epoch)) !== m.sender.operatorAddress) return;
             if (started.commitments.length !== this.threshold) return;
-            const list = started.commitments.map(fromWire);
+            const mine = started.commitments.filter((commitment) => {
+              const nonce = pending.get(commitment.seat);
+              return (
+                nonce !== undefined && sameCommitment(toWire(nonce.commitments, commitment.seat), commitment)
+              );
+            });
+            if (mine.length === 0) return;
+            let frost: FrostSigningSession;
+            try {
+              frost = new FrostSigningSession(this.pub, started.commitments.map(fromWire), message);
+            } catch (err) {
+              log.warn({ err: (err as Error).message }, 'malformed signing session dropped');
+              return;
+            }
             const shares: { seat: Seat; share: string }[] = [];
             const signed: Seat[] = [];
-            for (const commitment of started.commitments) {
-              const nonce = pending.get(commitment.seat);
-              if (!nonce || toWire(nonce.commitments, commitment.seat).hiding !== commitment.hiding) continue;
+            for (const commitment of mine) {
+              const nonce = pending.get(commitment.seat)!;
               pending.delete(commitment.seat); // a nonce is used once
-              const computed = schnorr_FROST.signShare(
-                this.key(commitment.seat).secret,
-                this.pub,
-                nonce.nonces,
-                list,
-                message,
-              );
+              const computed = frost.signShare(this.key(commitment.seat).secret, nonce.nonces);
               const share = this.options.tamperShare
                 ? this.options.tamperShare(commitment.seat, computed)
                 : computed;
@@ -288,39 +304,25 @@ export class SigningExecutor {
             if (!c || !started || answer.epoch !== c.epoch) return;
             for (const { seat, share } of answer.shares) {
               if (
-                !ownsSeat(m.sender, seat) ||
-                !started.commitments.some((x) => x.identifier === identifierOf(seat))
-              )
-                continue;
-              const bytes = hexToBytes(share);
-              if (
-                schnorr_FROST.verifyShare(this.pub, started.commitments, message, identifierOf(seat), bytes)
+                ownsSeat(m.sender, seat) &&
+                started.commitments.some((x) => x.identifier === identifierOf(seat))
               ) {
-                started.shares.set(seat, bytes);
-              } else {
-                malicious.add(seat);
-                log.warn(
-                  { seat, operator: m.sender.operatorAddress },
-                  'bad signature share; the signer is excluded',
-                );
+                started.shares.set(seat, hexToBytes(share));
               }
             }
-            for (const commitment of answer.next) {
-              if (ownsSeat(m.sender, commitment.seat) && !malicious.has(commitment.seat)) {
-                c.ready.set(commitment.seat, fromWire(commitment));
-              }
-            }
-            if (started.shares.size === this.threshold) {
-              const shares = Object.fromEntries(
-                [...started.shares].map(([seat, share]) => [identifierOf(seat), share]),
-              );
-              const signature = schnorr_FROST.aggregate(this.pub, started.commitments, message, shares);
+            const result =
+              started.shares.size === this.threshold
+                ? started.frost.aggregate(
+                    new Map([...started.shares].map(([seat, share]) => [identifierOf(seat), share])),
+                  )
+                : undefined;
+            if (result && 'signature' in result) {
               // Sessions used = the number of the session that completed (ROAST may run others).
               send(
                 doneCodec,
                 {
                   session,
-                  signature: bytesToHex(signature),
+                  signature: bytesToHex(result.signature),
                   sessions: answer.sid,
                   active: [...c.active].sort((a, b) => a - b),
                 },
@@ -328,6 +330,16 @@ export class SigningExecutor {
               );
               return;
             }
+            if (result) {
+              for (const seat of started.shares.keys()) {
+                if (!result.bad.includes(identifierOf(seat))) continue;
+                malicious.add(seat);
+                c.ready.delete(seat);
+                log.warn({ seat, operator: ownerOf(seat) }, 'bad signature share; the signer is excluded');
+              }
+              started.shares.clear();
+            }
+            offer(c, m.sender, answer.next);
             startSessions();
             return;
           }
@@ -341,7 +353,8 @@ export class SigningExecutor {
             const signature = hexToBytes(done.signature);
             if (!schnorr.verify(signature, message, xOnly(wallet.groupPublicKey))) return;
             if (!m.local) send(doneCodec, done, untilDeadline.signal);
-            finish(undefined, { signature, sessions: done.sessions, activeSeats: new Set(done.active).size });
+            const activeSeats = [...new Set(done.active)].filter((seat) => qualified.includes(seat));
+            finish(undefined, { signature, sessions: done.sessions, activeSeats });
             return;
           }
           case abortCodec.type: {
@@ -372,6 +385,9 @@ export class SigningExecutor {
     return this.options.wallet.keys.get(seat)!;
   }
 }
+
+const sameCommitment = (a: WireCommitment, b: WireCommitment) =>
+  a.seat === b.seat && a.hiding === b.hiding && a.binding === b.binding;
 
 function u64(value: number): Uint8Array {
   const bytes = new Uint8Array(8);
