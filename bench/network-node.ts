@@ -19,6 +19,7 @@ import { operatorKeyFromPrivate } from '../src/crypto/operator-key.js';
 import { Libp2pProvider } from '../src/net/libp2p/provider.js';
 import { IntervalTicker } from '../src/net/retransmission.js';
 import type { MessageCodec } from '../src/net/types.js';
+import { serveRequests } from './child.js';
 
 export type Mode = 'bare' | 'ours';
 
@@ -204,15 +205,4 @@ async function handle(request: Request): Promise<unknown> {
   }
 }
 
-process.on('message', (message: { id: number; request: Request }) => {
-  handle(message.request).then(
-    (result) => {
-      const stopping = message.request.cmd === 'stop';
-      process.send?.({ id: message.id, result }, undefined, {}, () => stopping && process.exit(0));
-    },
-    (err: Error) => process.send?.({ id: message.id, error: err.stack ?? err.message }),
-  );
-});
-// libp2p keeps ref'd timers for about a second after stop; nothing is left to wait for.
-process.on('disconnect', () => process.exit(0));
-setTimeout(() => process.exit(2), LIFETIME_MS).unref();
+serveRequests(handle, LIFETIME_MS);

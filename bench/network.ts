@@ -5,13 +5,11 @@
  * Run: npm run bench:network
  */
 import '../src/net/libp2p/polyfill.js';
-import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { generateOperatorKey } from '../src/crypto/operator-key.js';
 import { peerIdOfOperatorKey } from '../src/net/libp2p/identity.js';
+import { Child, freePort, percentile } from './child.js';
 import type { Mode, PhaseStats, PublishResult, Request } from './network-node.js';
 
 const NODES = 5;
@@ -27,81 +25,9 @@ const RATE_SECONDS = 5;
 const DRAIN_MAX_MS = 10_000;
 const DRAIN_IDLE_MS = 1_000;
 const NODE_SCRIPT = fileURLToPath(new URL('./network-node.js', import.meta.url));
-
-type Reply = { id: number; result?: unknown; error?: string };
-
-/** A forked node and a request/reply protocol over its IPC channel. */
-class Child {
-  private nextId = 0;
-  private readonly pending = new Map<
-    number,
-    { resolve: (value: unknown) => void; reject: (err: Error) => void }
-  >();
-  private readonly exited: Promise<unknown>;
-
-  constructor(private readonly process: ChildProcess) {
-    this.exited = once(process, 'exit');
-    process.on('message', (reply: Reply) => {
-      const call = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      if (reply.error === undefined) call?.resolve(reply.result);
-      else call?.reject(new Error(reply.error));
-    });
-    process.on('exit', (code) => {
-      for (const call of this.pending.values()) call.reject(new Error(`node exited with ${code}`));
-      this.pending.clear();
-    });
-  }
-
-  static fork(): Child {
-    return new Child(fork(NODE_SCRIPT, [], { serialization: 'advanced', stdio: ['ignore', 2, 2, 'ipc'] }));
-  }
-
-  call<T>(request: Request, timeoutMs = 20_000): Promise<T> {
-    const id = ++this.nextId;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`${request.cmd} timed out`));
-      }, timeoutMs);
-      this.pending.set(id, {
-        resolve: (value) => {
-          clearTimeout(timer);
-          resolve(value as T);
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      });
-      this.process.send({ id, request });
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.process.exitCode === null && this.process.connected)
-      await this.call({ cmd: 'stop' }, 5_000).catch(() => {});
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), 3_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+const forkNode = () => Child.fork<Request>(NODE_SCRIPT);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted.length === 0 ? Number.NaN : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
-}
 
 interface PhaseResult {
   sent: number;
@@ -119,19 +45,19 @@ function machineBusyMs(): number {
   return cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0);
 }
 
-async function cpuMs(nodes: Child[]): Promise<number> {
+async function cpuMs(nodes: Child<Request>[]): Promise<number> {
   const each = await Promise.all(nodes.map((node) => node.call<number>({ cmd: 'cpu' })));
   return each.reduce((a, b) => a + b, 0);
 }
 
 /** Node 0 publishes `count` messages; waits until the subscribers have them all or stop progressing. */
 async function runPhase(
-  nodes: Child[],
+  nodes: Child<Request>[],
   phase: number,
   count: number,
   intervalMs: number,
 ): Promise<PhaseResult> {
-  const [publisher, ...subscribers] = nodes as [Child, ...Child[]];
+  const [publisher, ...subscribers] = nodes as [Child<Request>, ...Child<Request>[]];
   const cpuBefore = await cpuMs(nodes);
   const machineBefore = machineBusyMs();
   const wallStart = process.hrtime.bigint();
@@ -187,7 +113,7 @@ async function runMode(mode: Mode): Promise<ModeResult> {
   const addresses = keys.map(
     (key, i) => `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${peerIdOfOperatorKey(key.publicKey).toString()}`,
   );
-  const nodes = keys.map(() => Child.fork());
+  const nodes = keys.map(() => forkNode());
   try {
     const spawned = Date.now();
     await Promise.all(

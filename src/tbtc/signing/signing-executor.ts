@@ -9,6 +9,7 @@ import { FrostSigningSession, validCommitment } from '../../crypto/frost-signing
 import type { Logger } from '../../log.js';
 import type { BroadcastChannel, Message, MessageCodec, Sender } from '../../net/types.js';
 import type { WalletKeys } from '../dkg/dkg-executor.js';
+import { SessionRouter } from '../../net/session-router.js';
 import type { SigningLiveness } from './signing-liveness.js';
 import { abortCodec, doneCodec, readyCodec, SIGNING_CODECS, sessionCodec, shareCodec } from './messages.js';
 
@@ -45,6 +46,8 @@ interface CoordinatorSession {
   readonly commitments: NonceCommitments[];
   readonly frost: FrostSigningSession;
   readonly shares: Map<Seat, Uint8Array>;
+  /** A share failed verification: the session cannot complete. */
+  failed: boolean;
 }
 
 /** What the node coordinating one epoch keeps (ROAST: fresh commitments, known-bad signers). */
@@ -78,6 +81,7 @@ const fromWire = (c: WireCommitment): NonceCommitments =>
  */
 export class SigningExecutor {
   private busy = false;
+  private readonly router: SessionRouter;
   private readonly pub: FrostPublic;
   private readonly threshold: number;
   private readonly localSeats: Seat[];
@@ -89,6 +93,11 @@ export class SigningExecutor {
     this.threshold = first.public.signers.min;
     this.localSeats = [...options.wallet.keys.keys()].sort((a, b) => a - b);
     for (const codec of SIGNING_CODECS) options.channel.registerCodec(codec as MessageCodec<unknown>);
+    this.router = new SessionRouter(
+      options.channel,
+      'signing',
+      SIGNING_CODECS.map((codec) => codec.type),
+    );
   }
 
   /** Signs sequentially; message i starts at the block where message i−1 ended. */
@@ -210,7 +219,7 @@ export class SigningExecutor {
         for (const seat of signers) c.ready.delete(seat);
         const sid = c.nextSid++;
         const frost = new FrostSigningSession(this.pub, commitments, message);
-        c.sessions.set(sid, { commitments, frost, shares: new Map() });
+        c.sessions.set(sid, { commitments, frost, shares: new Map(), failed: false });
         send(sessionCodec, {
           session,
           epoch: c.epoch,
@@ -231,7 +240,7 @@ export class SigningExecutor {
         for (const [sid, started] of coordination?.sessions ?? []) {
           this.options.liveness?.record(started.shares.size === this.threshold && sid === result?.sessions);
         }
-        subscription.cancel();
+        unrouted();
         stopBlocks();
         // Keep retransmitting our last messages for a few blocks so late members finish too.
         void blocks
@@ -338,9 +347,12 @@ export class SigningExecutor {
                 log.warn({ seat, operator: ownerOf(seat) }, 'bad signature share; the signer is excluded');
               }
               started.shares.clear();
+              started.failed = true;
             }
             offer(c, m.sender, answer.next);
-            startSessions();
+            // While a session is still collecting shares, further sessions wait for the next
+            // block: in the common case the running one completes first and no work is wasted.
+            if (![...c.sessions.values()].some((x) => !x.failed)) startSessions();
             return;
           }
           case doneCodec.type: {
@@ -365,7 +377,7 @@ export class SigningExecutor {
         }
       };
 
-      const subscription = channel.recv(onMessage, { name: `signing-${session.slice(0, 8)}` });
+      let unrouted = () => {};
       const stopBlocks = blocks.watchBlocks((height) => {
         if (height >= deadline) {
           finish(new SigningTimeoutError(`signing deadline (block ${deadline}) passed without a signature`));
@@ -373,11 +385,18 @@ export class SigningExecutor {
         }
         const current = Math.max(0, Math.floor((height - startBlock) / coordinatorTurnBlocks));
         if (current > epoch) enterEpoch(current);
+        else startSessions();
       });
-      void blocks.currentBlock().then((height) => {
-        if (!finished && epoch < 0)
-          enterEpoch(Math.max(0, Math.floor((height - startBlock) / coordinatorTurnBlocks)));
-      });
+      // Messages of other members that started first wait in the router until this member is
+      // in its epoch; then they are replayed.
+      void blocks
+        .currentBlock()
+        .catch(() => startBlock)
+        .then((height) => {
+          if (finished) return;
+          if (epoch < 0) enterEpoch(Math.max(0, Math.floor((height - startBlock) / coordinatorTurnBlocks)));
+          unrouted = this.router.handle(session, onMessage);
+        });
     });
   }
 
