@@ -16,7 +16,7 @@ interface Target {
   readonly legend: string;
 }
 
-interface PanelSpec {
+export interface PanelSpec {
   readonly title: string;
   readonly description: string;
   readonly unit: Unit;
@@ -427,7 +427,7 @@ function names(expr: string, name: string): boolean {
 }
 
 /** A panel for a catalog metric that no hand-written panel shows, chosen by its type. */
-function fallbackPanel(name: MetricName): PanelSpec {
+export function fallbackPanel(name: MetricName): PanelSpec {
   const spec: MetricSpec = catalog[name];
   const labels = Object.keys(spec.labels).join(', ');
   const legend = labels
