@@ -38,6 +38,7 @@ describe('monitoring/grafana-dashboard.json', () => {
       if (panel.type !== 'row')
         assert.deepEqual((panel as { datasource?: unknown }).datasource, {
           type: 'prometheus',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax
           uid: '${datasource}',
         });
     for (const { where, expr } of queries)
