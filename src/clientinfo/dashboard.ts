@@ -598,10 +598,7 @@ export function dashboard(): Record<string, unknown> {
           type: 'query',
           datasource: DATASOURCE,
           definition: 'label_values(client_info, instance)',
-          query: {
-            query: 'label_values(client_info, instance)',
-            refId: 'PrometheusVariableQueryEditor-VariableQuery',
-          },
+          query: 'label_values(client_info, instance)',
           current: {},
           hide: 0,
           includeAll: true,
