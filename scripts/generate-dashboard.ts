@@ -1,0 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { renderDashboard } from '../src/clientinfo/dashboard.js';
+
+writeFileSync('monitoring/grafana-dashboard.json', renderDashboard());
+console.log('wrote monitoring/grafana-dashboard.json');
