@@ -1,10 +1,14 @@
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import type {
+  BeaconGroupRegisteredEvent,
   DkgResultApprovedEvent,
   DkgResultChallengedEvent,
   DkgResultSubmittedEvent,
   DkgStartedEvent,
   DkgTimedOutEvent,
+  RelayEntryRequestedEvent,
+  RelayEntrySubmittedEvent,
+  RelayEntryTimedOutEvent,
   WalletRegisteredEvent,
 } from '../types.js';
 
@@ -42,6 +46,15 @@ export interface ChainEvents {
   DkgResultApproved: DkgResultApprovedEvent;
   DkgTimedOut: DkgTimedOutEvent;
   WalletRegistered: WalletRegisteredEvent;
+  BeaconDkgStarted: DkgStartedEvent;
+  BeaconDkgResultSubmitted: DkgResultSubmittedEvent;
+  BeaconDkgResultChallenged: DkgResultChallengedEvent;
+  BeaconDkgResultApproved: DkgResultApprovedEvent;
+  BeaconDkgTimedOut: DkgTimedOutEvent;
+  BeaconGroupRegistered: BeaconGroupRegisteredEvent;
+  RelayEntryRequested: RelayEntryRequestedEvent;
+  RelayEntrySubmitted: RelayEntrySubmittedEvent;
+  RelayEntryTimedOut: RelayEntryTimedOutEvent;
 }
 
 export type ChainEventName = keyof ChainEvents;
@@ -53,4 +66,13 @@ export const CHAIN_EVENT_NAMES: readonly ChainEventName[] = [
   'DkgResultApproved',
   'DkgTimedOut',
   'WalletRegistered',
+  'BeaconDkgStarted',
+  'BeaconDkgResultSubmitted',
+  'BeaconDkgResultChallenged',
+  'BeaconDkgResultApproved',
+  'BeaconDkgTimedOut',
+  'BeaconGroupRegistered',
+  'RelayEntryRequested',
+  'RelayEntrySubmitted',
+  'RelayEntryTimedOut',
 ];
