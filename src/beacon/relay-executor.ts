@@ -38,7 +38,8 @@ export interface RelayExecutorOptions {
 }
 
 /** The broadcast channel of a beacon group (members only). */
-export const relayChannelName = (groupPublicKey: Uint8Array) => `beacon-${bytesToHex(groupPublicKey).slice(0, 40)}`;
+export const relayChannelName = (groupPublicKey: Uint8Array) =>
+  `beacon-${bytesToHex(groupPublicKey).slice(0, 40)}`;
 
 const BUFFERED_SESSIONS = 8;
 
@@ -106,7 +107,8 @@ class Attempt {
       const bad = new Set(invalidShares(batch, this.message));
       const badBySender = new Map<Address, number[]>();
       for (const share of batch) {
-        if (bad.has(share)) badBySender.set(share.sender, [...(badBySender.get(share.sender) ?? []), share.seat]);
+        if (bad.has(share))
+          badBySender.set(share.sender, [...(badBySender.get(share.sender) ?? []), share.seat]);
         else this.valid.set(share.seat, share.share);
       }
       for (const [sender, seats] of badBySender) this.onInvalid(sender, seats);
@@ -210,11 +212,14 @@ export class RelayExecutor {
     const beacon = chain.randomBeacon;
     const attempt = new Attempt(request, group, (sender, seats) => {
       this.rejectedShares += seats.length;
-      log.warn({ requestId: request.requestId, sender, seats }, 'ignoring invalid relay entry signature shares');
+      log.warn(
+        { requestId: request.requestId, sender, seats },
+        'ignoring invalid relay entry signature shares',
+      );
     });
     this.attempts.set(request.requestId, attempt);
     recorder.inc('performance_relay_entry_generation_total');
-    const signal = AbortSignal.any([attempt.controller.signal, this.stopped.signal]);
+    const signal = attempt.controller.signal; // aborted when the attempt ends or the node stops
     const session = sessionOf(request);
     const shares: { seat: number; share: string }[] = [];
     for (const [seat, key] of group.keys.keys) {
@@ -223,7 +228,8 @@ export class RelayExecutor {
       shares.push({ seat, share: bytesToHex(tamperShare ? tamperShare(seat, share) : share) });
     }
     await group.channel.send(signatureShareCodec, { session, shares }, { retransmit: { until: signal } });
-    for (const message of group.early.get(session) ?? []) attempt.receive(message.sender.operatorAddress, message.payload);
+    for (const message of group.early.get(session) ?? [])
+      attempt.receive(message.sender.operatorAddress, message.payload);
     group.early.delete(session);
 
     await Promise.race([attempt.combined, aborted(signal)]);
@@ -238,7 +244,10 @@ export class RelayExecutor {
     if (signal.aborted) return;
     try {
       await beacon.submitRelayEntry(request.requestId, entry);
-      log.info({ requestId: request.requestId, entry: bytesToHex(entry).slice(0, 16) }, 'submitted the relay entry');
+      log.info(
+        { requestId: request.requestId, entry: bytesToHex(entry).slice(0, 16) },
+        'submitted the relay entry',
+      );
     } catch (err) {
       if (!(err instanceof ChainError)) throw err;
       log.debug({ reason: err.message }, 'relay entry not submitted');
@@ -272,7 +281,11 @@ export class RelayExecutor {
     this.attempts.delete(requestId);
     attempt.controller.abort(new Error(reason));
     const { recorder, log } = this.options;
-    recorder.inc(outcome === 'success' ? 'performance_relay_entry_success_total' : 'performance_relay_entry_failed_total');
+    recorder.inc(
+      outcome === 'success'
+        ? 'performance_relay_entry_success_total'
+        : 'performance_relay_entry_failed_total',
+    );
     recorder.observe('performance_relay_entry_duration_seconds', attempt.elapsed(), { outcome });
     log.info({ requestId, outcome, reason, seconds: attempt.elapsed() }, 'relay entry attempt ended');
   }
@@ -281,25 +294,35 @@ export class RelayExecutor {
   private watchTimeout(event: RelayEntryRequestedEvent): void {
     const { chain, recorder, log } = this.options;
     const beacon = chain.randomBeacon;
-    void beacon.beaconParameters().then((params) => {
-      const timeoutBlock = event.blockNumber + params.relayEntryTimeoutBlocks + 1;
-      const stop = chain.blocks.watchBlocks((height) => {
-        if (this.settled.has(event.requestId)) {
+    void beacon.beaconParameters().then(
+      (params) => {
+        const timeoutBlock = event.blockNumber + params.relayEntryTimeoutBlocks + 1;
+        const stopWatching = chain.blocks.watchBlocks((height) => {
+          if (this.settled.has(event.requestId)) {
+            stop();
+            return;
+          }
+          if (height < timeoutBlock) return;
           stop();
-          return;
-        }
-        if (height < timeoutBlock) return;
-        stop();
-        void beacon.reportRelayEntryTimeout(event.requestId).then(
-          () => {
-            recorder.inc('performance_relay_entry_timeout_reported_total');
-            log.warn({ requestId: event.requestId, groupId: event.groupId }, 'reported the relay entry timeout');
-          },
-          (err: Error) => log.debug({ reason: err.message }, 'relay entry timeout report not accepted'),
-        );
-      });
-      this.stopped.signal.addEventListener('abort', stop, { once: true });
-    }, () => undefined);
+          void beacon.reportRelayEntryTimeout(event.requestId).then(
+            () => {
+              recorder.inc('performance_relay_entry_timeout_reported_total');
+              log.warn(
+                { requestId: event.requestId, groupId: event.groupId },
+                'reported the relay entry timeout',
+              );
+            },
+            (err: Error) => log.debug({ reason: err.message }, 'relay entry timeout report not accepted'),
+          );
+        });
+        const stop = () => {
+          stopWatching();
+          this.stopped.signal.removeEventListener('abort', stop);
+        };
+        this.stopped.signal.addEventListener('abort', stop, { once: true });
+      },
+      () => undefined,
+    );
   }
 }
 

@@ -25,7 +25,10 @@ after(() => cluster.stop());
 const BLS = bls12_381.shortSignatures;
 
 /** Requests one entry and resolves with its submission (or rejects after a timeout). */
-async function requestEntry(): Promise<{ request: RelayEntryRequestedEvent; entry: RelayEntrySubmittedEvent }> {
+async function requestEntry(): Promise<{
+  request: RelayEntryRequestedEvent;
+  entry: RelayEntrySubmittedEvent;
+}> {
   const beacon = cluster.observer;
   const requested = new Promise<RelayEntryRequestedEvent>((resolve) => {
     const stop = beacon.onRelayEntryRequested((event) => {
@@ -74,7 +77,11 @@ test('a 10-member threshold-6 beacon group forms; five chained relay entries ver
   let previous = GENESIS_ENTRY;
   for (let i = 0; i < 5; i++) {
     const { entry } = await requestEntry();
-    assert.equal(bytesToHex(entry.previousEntry), bytesToHex(previous), `entry ${i} chains to the previous one`);
+    assert.equal(
+      bytesToHex(entry.previousEntry),
+      bytesToHex(previous),
+      `entry ${i} chains to the previous one`,
+    );
     assert.equal(entry.entry.length, 48);
     assert.equal(verifies(entry, groupA.groupPublicKey), true, `entry ${i} verifies under the group key`);
     previous = entry.entry;

@@ -119,7 +119,13 @@ describe('relay entries between keep-client processes over libp2p and a chain se
   before(async () => {
     const chainPort = await freePort();
     chainUrl = `tcp://127.0.0.1:${chainPort}`;
-    chainProcess = await startChainProcess(['--chain.port', String(chainPort), '--chain.blockTime', '100ms', ...BEACON]);
+    chainProcess = await startChainProcess([
+      '--chain.port',
+      String(chainPort),
+      '--chain.blockTime',
+      '100ms',
+      ...BEACON,
+    ]);
     for (let i = 0; i < NODES; i++) {
       const key = generateOperatorKey();
       const keyFile = join(dir.path, `operator-${i}.json`);
@@ -135,7 +141,11 @@ describe('relay entries between keep-client processes over libp2p and a chain se
       });
     }
     nodes.push(...(await Promise.all(setups.map((_, i) => startNode(i)))));
-    observer = await connectChain({ url: chainUrl, key: generateOperatorKey(), log: pino({ level: 'silent' }) });
+    observer = await connectChain({
+      url: chainUrl,
+      key: generateOperatorKey(),
+      log: pino({ level: 'silent' }),
+    });
     for (let i = 0; i < NODES; i++) {
       await eventually(
         () => metric(i, 'connected_peers_count'),
@@ -176,8 +186,14 @@ describe('relay entries between keep-client processes over libp2p and a chain se
         `relay successes on node ${i}`,
       );
       const now = await relayMetrics(i);
-      assert.equal(now.performance_relay_entry_generation_total - base[i]!.performance_relay_entry_generation_total, expected);
-      assert.equal(now.performance_relay_entry_failed_total - base[i]!.performance_relay_entry_failed_total, 0);
+      assert.equal(
+        now.performance_relay_entry_generation_total - base[i]!.performance_relay_entry_generation_total,
+        expected,
+      );
+      assert.equal(
+        now.performance_relay_entry_failed_total - base[i]!.performance_relay_entry_failed_total,
+        0,
+      );
       assert.equal(now.durations - base[i]!.durations, expected);
       assert.equal(await metric(i, 'performance_relay_entry_timeout_reported_total'), 0);
     }

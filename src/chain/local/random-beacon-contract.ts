@@ -27,7 +27,8 @@ export function checkRelayParameters(params: RelayParameters): void {
       throw new RangeError(`beacon.${name} must be a non-negative integer, got ${value}`);
     }
   }
-  if (params.relayEntryTimeoutBlocks < 1) throw new RangeError('beacon.relayEntryTimeoutBlocks must be at least 1');
+  if (params.relayEntryTimeoutBlocks < 1)
+    throw new RangeError('beacon.relayEntryTimeoutBlocks must be at least 1');
 }
 
 /**
@@ -142,11 +143,18 @@ export class RandomBeaconContract {
     const deadline = request.blockNumber + this.relay.relayEntryTimeoutBlocks;
     const now = this.blocks.height;
     if (now <= deadline) {
-      throw new ChainError(`relay entry request ${requestId} times out after block ${deadline}; current block is ${now}`);
+      throw new ChainError(
+        `relay entry request ${requestId} times out after block ${deadline}; current block is ${now}`,
+      );
     }
     this.request = undefined;
     this.timedOut.add(request.groupId);
-    this.events.relayEntryTimedOut.emit({ requestId, groupId: request.groupId, reporter: sender, blockNumber: now });
+    this.events.relayEntryTimedOut.emit({
+      requestId,
+      groupId: request.groupId,
+      reporter: sender,
+      blockNumber: now,
+    });
     // Re-request the same entry from a group that has not timed out on it.
     if (this.groupList.some((g) => !this.timedOut.has(g.groupId))) this.issueRequest();
   }
@@ -160,7 +168,9 @@ export class RandomBeaconContract {
   private pending(requestId: number): RelayEntryRequestedEvent {
     if (!this.request) throw new ChainError('no relay entry request is in progress');
     if (this.request.requestId !== requestId) {
-      throw new ChainError(`relay entry request ${requestId} is not current (current: ${this.request.requestId})`);
+      throw new ChainError(
+        `relay entry request ${requestId} is not current (current: ${this.request.requestId})`,
+      );
     }
     return this.request;
   }
@@ -194,9 +204,17 @@ export class RandomBeaconContract {
 }
 
 function copyGroup(group: BeaconGroupRegisteredEvent): BeaconGroupRegisteredEvent {
-  return { ...group, groupPublicKey: group.groupPublicKey.slice(), members: group.members.map((m) => ({ ...m })) };
+  return {
+    ...group,
+    groupPublicKey: group.groupPublicKey.slice(),
+    members: group.members.map((m) => ({ ...m })),
+  };
 }
 
 function copyRequest(request: RelayEntryRequestedEvent): RelayEntryRequestedEvent {
-  return { ...request, previousEntry: request.previousEntry.slice(), groupPublicKey: request.groupPublicKey.slice() };
+  return {
+    ...request,
+    previousEntry: request.previousEntry.slice(),
+    groupPublicKey: request.groupPublicKey.slice(),
+  };
 }

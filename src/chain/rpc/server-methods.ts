@@ -67,7 +67,8 @@ export const chainMethods = new Map<string, (chain: Chain, params: unknown) => P
     // Random beacon: its group DKG (the wallet registry's methods with a `beacon` prefix) and relay entries.
     beaconDkgParameters: (chain) => chain.randomBeacon.dkgParameters(),
     beaconDkgState: (chain) => chain.randomBeacon.dkgState(),
-    beaconSelectGroup: (chain, params) => chain.randomBeacon.selectGroup(paramsOf('selectGroup', params).seed),
+    beaconSelectGroup: (chain, params) =>
+      chain.randomBeacon.selectGroup(paramsOf('selectGroup', params).seed),
     beaconIsDkgResultValid: (chain, params) =>
       chain.randomBeacon.isDkgResultValid(paramsOf('result', params).result),
     beaconSubmitDkgResult: (chain, params) =>

@@ -147,17 +147,17 @@ export class DkgExecutor<K = Key> {
     try {
       const outcome = await runDkgRounds(
         {
-        session: seed,
-        group,
-        me: key,
-        threshold: params.honestThreshold,
-        quorum: params.groupQuorum,
-        channel,
-        inbox,
-        blocks: chain.blocks,
-        startBlock: event.blockNumber,
-        timing,
-        signal: controller.signal,
+          session: seed,
+          group,
+          me: key,
+          threshold: params.honestThreshold,
+          quorum: params.groupQuorum,
+          channel,
+          inbox,
+          blocks: chain.blocks,
+          startBlock: event.blockNumber,
+          timing,
+          signal: controller.signal,
         },
         this.scheme,
       );
