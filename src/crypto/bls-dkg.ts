@@ -38,6 +38,21 @@ function randomWeight(): bigint {
 export const scalarToBytes = (s: bigint): Uint8Array => Fr.toBytes(s);
 export const scalarFromBytes = (bytes: Uint8Array): bigint => Fr.fromBytes(bytes);
 
+/**
+ * Decompressing a G2 point (with its subgroup check) costs about as much as a scalar
+ * multiplication; a DKG run parses every dealer's commitments in three steps (proofs, share
+ * checks, finalisation), so parsed points are kept per byte array.
+ */
+const parsedPoints = new WeakMap<Uint8Array, G2Point>();
+function g2(bytes: Uint8Array): G2Point {
+  let point = parsedPoints.get(bytes);
+  if (!point) {
+    point = G2.fromBytes(bytes);
+    parsedPoints.set(bytes, point);
+  }
+  return point;
+}
+
 function evaluate(coefficients: readonly bigint[], x: bigint): bigint {
   let result = 0n;
   for (let k = coefficients.length - 1; k >= 0; k--) result = Fr.add(Fr.mul(result, x), coefficients[k]!);
@@ -65,9 +80,9 @@ function proofTerms(pkg: DealerPackage, threshold: number): ProofTerms | undefin
     if (proof.length !== G2_BYTES + SCALAR_BYTES) return undefined;
     const R = G2.fromBytes(proof.subarray(0, G2_BYTES));
     const z = Fr.fromBytes(proof.subarray(G2_BYTES));
-    const phi = G2.fromBytes(pkg.commitment[0]!);
+    const phi = g2(pkg.commitment[0]!);
     if (phi.equals(G2.ZERO)) return undefined;
-    for (const c of pkg.commitment.slice(1)) G2.fromBytes(c); // each must be a valid point
+    for (const c of pkg.commitment.slice(1)) g2(c); // each must be a valid point
     return { R, z, phi, c: challenge(pkg.seat, pkg.commitment[0]!, proof.subarray(0, G2_BYTES)) };
   } catch {
     return undefined;
@@ -155,7 +170,7 @@ function parsedCommitments(packages: readonly DealerPackage[]): Map<Seat, G2Poin
     try {
       parsed.set(
         pkg.seat,
-        pkg.commitment.map((c) => G2.fromBytes(c)),
+        pkg.commitment.map((c) => g2(c)),
       );
     } catch {
       // a malformed package has no commitments: its shares fail
@@ -202,7 +217,7 @@ function finalize(options: Parameters<DkgScheme<BlsKeyShare>['finalize']>[0]): {
   const group: G2Point[] = new Array(options.threshold).fill(G2.ZERO);
   for (const pkg of dealers) {
     pkg.commitment.forEach((c, k) => {
-      group[k] = group[k]!.add(G2.fromBytes(c));
+      group[k] = group[k]!.add(g2(c));
     });
   }
   const groupPublicKey = group[0]!.toBytes(true);
