@@ -32,7 +32,7 @@ const BEACON = [
   '--beacon.groupThreshold',
   '6',
   '--beacon.dkgPhaseBlocks',
-  '20',
+  '50',
   '--beacon.resultChallengePeriodBlocks',
   '5',
   '--beacon.relayEntryTimeoutBlocks',
@@ -98,6 +98,29 @@ describe('relay entries between keep-client processes over libp2p and a chain se
     ...Object.fromEntries(await Promise.all(RELAY.map(async (name) => [name, await metric(i, name)]))),
     durations: await metric(i, 'performance_relay_entry_duration_seconds_count', { outcome: 'success' }),
   });
+  /** Rejects after `ms` with the nodes' and the chain's warnings, instead of hanging the suite. */
+  const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const warnings = [chainProcess, ...nodes].flatMap((p, k) =>
+          p.logs
+            .filter((line) => Number(line.level) >= 40 || /DKG|relay/.test(String(line.msg)))
+            .slice(-15)
+            .map((line) => `${k === 0 ? 'chain' : `node${k - 1}`}: ${JSON.stringify(line)}`),
+        );
+        reject(new Error(`${what} did not happen within ${ms} ms\n${warnings.join('\n')}`));
+      }, ms);
+      promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
   const seatsOf = (i: number) => group.members.filter((m) => m.operator === setups[i]!.address).length;
 
   /** Requests an entry on demand through the chain RPC; resolves with its submission. */
@@ -109,7 +132,7 @@ describe('relay entries between keep-client processes over libp2p and a chain se
       });
     });
     await observer.randomBeacon.requestRelayEntry();
-    const entry = await submitted;
+    const entry = await within(submitted, 20_000, 'a relay entry');
     assert.equal(bytesToHex(entry.previousEntry), bytesToHex(previous), 'chains to the previous entry');
     assert.equal(BLS.verify(entry.entry, BLS.hash(entry.previousEntry), group.groupPublicKey), true);
     previous = entry.entry;
@@ -169,7 +192,7 @@ describe('relay entries between keep-client processes over libp2p and a chain se
       });
     });
     await observer.randomBeacon.requestNewGroup();
-    group = await registered;
+    group = await within(registered, 60_000, 'the beacon group registration');
     assert.equal(group.groupPublicKey.length, 96);
     for (let i = 0; i < NODES; i++) {
       const files = readdirSync(join(setups[i]!.storage, 'keystore', 'beacon'));
