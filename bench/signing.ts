@@ -91,7 +91,10 @@ async function signAll(nodes: Child<Request>[], chain: LocalChain, groupKey: Uin
     );
     const elapsed = performance.now() - began;
     const valid = replies.every((r) => r.ok && r.signature && schnorr.verify(r.signature, message, groupKey));
-    if (process.env.BENCH_VERBOSE) console.error(`message ${i}: ${elapsed.toFixed(0)} ms; nodes ${replies.map((r) => r.ms.toFixed(0)).join(', ')}`);
+    if (process.env.BENCH_VERBOSE)
+      console.error(
+        `message ${i}: ${elapsed.toFixed(0)} ms; nodes ${replies.map((r) => r.ms.toFixed(0)).join(', ')}`,
+      );
     if (valid) latencies.push(elapsed);
     else {
       failures++;
@@ -147,7 +150,9 @@ async function main() {
   const server = await startChainServer({ chain, host: '127.0.0.1', port: 0, log });
   const ports = [await freePort(), await freePort()];
   const addresses = await Promise.all(
-    operators.map(async (key, i) => `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${peerIdOfOperatorKey(key.publicKey)}`),
+    operators.map(
+      async (key, i) => `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${peerIdOfOperatorKey(key.publicKey)}`,
+    ),
   );
   const nodes = operators.map(() => Child.fork<Request>(NODE_SCRIPT));
   try {

@@ -146,10 +146,125 @@ export interface WalletRegistry {
   onInactivityClaimed(listener: (event: InactivityClaimedEvent) => void): Unsubscribe;
 }
 
+/**
+ * The DKG part of a registry, as the DKG executor uses it: the wallet registry's (through
+ * `walletDkgRegistry`) and the random beacon's. `onGroupRegistered` is the registry's
+ * "group created" event (WalletRegistered, BeaconGroupRegistered).
+ */
+export interface DkgRegistry {
+  dkgParameters(): Promise<DkgParameters>;
+  dkgState(): Promise<DkgState>;
+  selectGroup(seed: Uint8Array): Promise<Address[]>;
+  onDkgStarted(listener: (event: DkgStartedEvent) => void): Unsubscribe;
+  onDkgResultSubmitted(listener: (event: DkgResultSubmittedEvent) => void): Unsubscribe;
+  onDkgResultChallenged(listener: (event: DkgResultChallengedEvent) => void): Unsubscribe;
+  onDkgResultApproved(listener: (event: DkgResultApprovedEvent) => void): Unsubscribe;
+  onDkgTimedOut(listener: (event: DkgTimedOutEvent) => void): Unsubscribe;
+  onGroupRegistered(
+    listener: (event: { readonly groupPublicKey: Uint8Array; readonly blockNumber: number }) => void,
+  ): Unsubscribe;
+  isDkgResultValid(result: DkgResult): Promise<{ valid: boolean; reason?: string }>;
+  submitDkgResult(result: DkgResult): Promise<void>;
+  challengeDkgResult(result: DkgResult): Promise<void>;
+  approveDkgResult(result: DkgResult): Promise<void>;
+  notifyDkgTimeout(): Promise<void>;
+}
+
+/** The wallet registry seen as a DkgRegistry (its group event is WalletRegistered). */
+export function walletDkgRegistry(registry: WalletRegistry): DkgRegistry {
+  return {
+    dkgParameters: () => registry.dkgParameters(),
+    dkgState: () => registry.dkgState(),
+    selectGroup: (seed) => registry.selectGroup(seed),
+    onDkgStarted: (listener) => registry.onDkgStarted(listener),
+    onDkgResultSubmitted: (listener) => registry.onDkgResultSubmitted(listener),
+    onDkgResultChallenged: (listener) => registry.onDkgResultChallenged(listener),
+    onDkgResultApproved: (listener) => registry.onDkgResultApproved(listener),
+    onDkgTimedOut: (listener) => registry.onDkgTimedOut(listener),
+    onGroupRegistered: (listener) => registry.onWalletRegistered(listener),
+    isDkgResultValid: (result) => registry.isDkgResultValid(result),
+    submitDkgResult: (result) => registry.submitDkgResult(result),
+    challengeDkgResult: (result) => registry.challengeDkgResult(result),
+    approveDkgResult: (result) => registry.approveDkgResult(result),
+    notifyDkgTimeout: () => registry.notifyDkgTimeout(),
+  };
+}
+
+// --- random beacon ------------------------------------------------------------------------
+
+/** The random beacon's parameters (the group DKG's are `dkgParameters()`), in blocks. */
+export interface BeaconParameters {
+  readonly groupSize: number;
+  readonly groupThreshold: number;
+  /** A request without an entry after this many blocks may be reported as timed out. */
+  readonly relayEntryTimeoutBlocks: number;
+  /** Members submit the entry in turns this many blocks apart (position 0 at once). */
+  readonly relayEntrySubmissionStepBlocks: number;
+  /** The chain requests an entry every this many blocks when none is pending (0 = on demand only). */
+  readonly relayRequestIntervalBlocks: number;
+}
+
+export interface BeaconGroupRegisteredEvent {
+  /** 0-based registration order. */
+  readonly groupId: number;
+  /** 96-byte compressed BLS12-381 G2 group public key. */
+  readonly groupPublicKey: Uint8Array;
+  /** Operator of each qualified seat. */
+  readonly members: readonly { readonly index: number; readonly operator: Address }[];
+  readonly blockNumber: number;
+}
+
+export interface RelayEntryRequestedEvent {
+  /** Increases with every request, re-requests after a timeout included. */
+  readonly requestId: number;
+  /** The entry to sign: the last accepted entry, or the genesis entry. */
+  readonly previousEntry: Uint8Array;
+  readonly groupId: number;
+  readonly groupPublicKey: Uint8Array;
+  readonly blockNumber: number;
+}
+
+export interface RelayEntrySubmittedEvent {
+  readonly requestId: number;
+  /** 48-byte compressed G1 point: the group's BLS signature over the previous entry. */
+  readonly entry: Uint8Array;
+  readonly previousEntry: Uint8Array;
+  readonly groupId: number;
+  readonly submitter: Address;
+  readonly blockNumber: number;
+}
+
+export interface RelayEntryTimedOutEvent {
+  readonly requestId: number;
+  readonly groupId: number;
+  readonly reporter: Address;
+  readonly blockNumber: number;
+}
+
+/** The random beacon: its group DKG (a DkgRegistry) and relay entries. */
+export interface RandomBeacon extends DkgRegistry {
+  beaconParameters(): Promise<BeaconParameters>;
+  onGroupRegistered(listener: (event: BeaconGroupRegisteredEvent) => void): Unsubscribe;
+  groups(): Promise<BeaconGroupRegisteredEvent[]>;
+  /** Starts a beacon group DKG (on devnets, by anyone). */
+  requestNewGroup(): Promise<void>;
+  /** Requests a relay entry from a group chosen by the last entry (on devnets, by anyone). */
+  requestRelayEntry(): Promise<void>;
+  currentRelayRequest(): Promise<RelayEntryRequestedEvent | undefined>;
+  /** The last accepted entry (the genesis entry before the first). */
+  lastEntry(): Promise<Uint8Array>;
+  submitRelayEntry(requestId: number, entry: Uint8Array): Promise<void>;
+  reportRelayEntryTimeout(requestId: number): Promise<void>;
+  onRelayEntryRequested(listener: (event: RelayEntryRequestedEvent) => void): Unsubscribe;
+  onRelayEntrySubmitted(listener: (event: RelayEntrySubmittedEvent) => void): Unsubscribe;
+  onRelayEntryTimedOut(listener: (event: RelayEntryTimedOutEvent) => void): Unsubscribe;
+}
+
 /** Everything a node needs from the chain, bound to its operator. */
 export interface Chain {
   readonly operator: Address;
   readonly blocks: BlockCounter;
   readonly operatorRegistry: OperatorRegistry;
   readonly walletRegistry: WalletRegistry;
+  readonly randomBeacon: RandomBeacon;
 }

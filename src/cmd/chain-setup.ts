@@ -1,4 +1,5 @@
 import { LocalChain } from '../chain/local/local-chain.js';
+import type { RelayParameters } from '../chain/local/random-beacon-contract.js';
 import { type ChainClient, connectChain } from '../chain/rpc/chain-client.js';
 import type { Chain, DkgParameters } from '../chain/types.js';
 import type { Config } from '../config/schema.js';
@@ -24,6 +25,41 @@ export function dkgParametersOf(config: Config): DkgParameters {
   };
 }
 
+/** The random beacon's group DKG parameters of a local chain, from the config. */
+export function beaconDkgParametersOf(config: Config): DkgParameters {
+  const beacon = config.beacon;
+  return {
+    groupSize: beacon.GroupSize,
+    groupQuorum: beacon.GroupQuorum,
+    honestThreshold: beacon.GroupThreshold,
+    resultSubmissionTimeoutBlocks: beacon.ResultSubmissionTimeoutBlocks,
+    resultSubmissionStartOffsetBlocks: 0,
+    resultSubmissionStepBlocks: beacon.ResultSubmissionStepBlocks,
+    resultChallengePeriodBlocks: beacon.ResultChallengePeriodBlocks,
+    submitterPrecedencePeriodBlocks: beacon.SubmitterPrecedencePeriodBlocks,
+  };
+}
+
+/** The random beacon's relay parameters of a local chain, from the config. */
+export function relayParametersOf(config: Config): RelayParameters {
+  return {
+    relayEntryTimeoutBlocks: config.beacon.RelayEntryTimeoutBlocks,
+    relayEntrySubmissionStepBlocks: config.beacon.RelayEntrySubmissionStepBlocks,
+    relayRequestIntervalBlocks: config.chain.RelayRequestIntervalBlocks,
+  };
+}
+
+export function beaconDkgTimingOf(config: Config): DkgTiming {
+  const phase = config.beacon.DkgPhaseBlocks;
+  return {
+    announcementBlocks: phase,
+    round1Blocks: phase,
+    round2Blocks: phase,
+    complaintBlocks: phase,
+    resultSigningBlocks: phase,
+  };
+}
+
 export function dkgTimingOf(config: Config): DkgTiming {
   const phase = config.tbtc.DkgPhaseBlocks;
   return {
@@ -36,7 +72,12 @@ export function dkgTimingOf(config: Config): DkgTiming {
 }
 
 export function createLocalChain(config: Config): LocalChain {
-  return new LocalChain({ blockIntervalMs: config.chain.BlockTime, dkg: dkgParametersOf(config) });
+  return new LocalChain({
+    blockIntervalMs: config.chain.BlockTime,
+    dkg: dkgParametersOf(config),
+    beaconDkg: beaconDkgParametersOf(config),
+    relay: relayParametersOf(config),
+  });
 }
 
 export interface NodeChain {

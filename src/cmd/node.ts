@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { Beacon } from '../beacon/beacon.js';
 import type { LocalChain } from '../chain/local/local-chain.js';
 import type { Chain } from '../chain/types.js';
 import { type ClientInfo, startClientInfo } from '../clientinfo/client-info.js';
@@ -10,6 +11,7 @@ import type { Logger } from '../log.js';
 import { Libp2pProvider } from '../net/libp2p/provider.js';
 import { ManualTicker } from '../net/retransmission.js';
 import { loadOrCreateOperatorKey } from '../storage/operator-key-file.js';
+import { BeaconStore, beaconGroupId } from '../storage/beacon-store.js';
 import { WalletStore } from '../storage/wallet-store.js';
 import { CoordinationLayer, coordinatedWallets, type LocalWallet } from '../tbtc/coordination-layer.js';
 import { DkgExecutor, type WalletKeys } from '../tbtc/dkg/dkg-executor.js';
@@ -18,7 +20,7 @@ import { SigningLiveness } from '../tbtc/signing/signing-liveness.js';
 import { WalletDispatcher } from '../tbtc/wallet-dispatcher.js';
 import { startWalletRuntime } from '../tbtc/wallet-runtime.js';
 import { CLIENT_REVISION, CLIENT_VERSION } from '../version.js';
-import { dkgTimingOf, openNodeChain } from './chain-setup.js';
+import { beaconDkgTimingOf, dkgTimingOf, openNodeChain } from './chain-setup.js';
 import { listening } from './startup-error.js';
 
 export interface RunningNode {
@@ -28,6 +30,7 @@ export interface RunningNode {
   /** The in-process chain when no `[chain] URL` is set. */
   readonly embeddedChain: LocalChain | undefined;
   readonly wallets: WalletKeys[];
+  readonly beacon: Beacon;
   stop(): Promise<void>;
 }
 
@@ -47,6 +50,8 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
   }
   const walletStore = new WalletStore(join(config.storage.Dir, 'keystore', 'tbtc'), password);
   const wallets = await walletStore.loadAll();
+  const beaconStore = new BeaconStore(join(config.storage.Dir, 'keystore', 'beacon'), password);
+  const beaconGroups = await beaconStore.loadAll();
 
   const nodeChain = await openNodeChain(config, operator.key, log);
   const { chain } = nodeChain;
@@ -156,7 +161,28 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
   });
   dkg.start();
 
+  // Random beacon: its group DKG and relay entries; groups from the keystore rejoin at once.
+  const beacon = new Beacon({
+    chain,
+    provider: network,
+    key: operator.key,
+    recorder: clientInfo.recorder,
+    log,
+    timing: beaconDkgTimingOf(config),
+    approvalDelayStepBlocks: config.beacon.ApprovalDelayStepBlocks,
+    groups: beaconGroups,
+    saveGroup: (group) => beaconStore.save(group),
+  });
+  beacon.start();
+
   const { nodeInfo, diagnostics } = clientInfo;
+  diagnostics.register('beacon_groups', () =>
+    beacon.groups.map((group) => ({
+      group_id: beaconGroupId(group.groupPublicKey),
+      group_public_key: bytesToHex(group.groupPublicKey),
+      seats: [...group.keys.keys()],
+    })),
+  );
   nodeInfo.setSource('connected_peers_count', () => network.connectedPeers().length);
   nodeInfo.setSource('connected_bootstrap_count', () => network.connectedBootstrapPeers());
   nodeInfo.setSource('eth_connectivity', async () => {
@@ -203,6 +229,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       listen: network.multiaddrs,
       storage: config.storage.Dir,
       wallets: wallets.length,
+      beaconGroups: beacon.groups.length,
       chain: config.chain.URL ?? 'embedded',
     },
     'node started',
@@ -213,7 +240,9 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     chain,
     embeddedChain: nodeChain.embedded,
     wallets,
+    beacon,
     stop: async () => {
+      beacon.stop();
       dkg.stop();
       coordinationLayer.close();
       stopRegistrations();

@@ -138,6 +138,11 @@ export const CONFIG_SCHEMA = {
       1,
       'Stake this operator registers with on the local chain (its group-selection weight)',
     ),
+    RelayRequestIntervalBlocks: count(
+      0,
+      0,
+      'Devnet: the local chain requests a relay entry every this many blocks when none is pending (0 = only on demand)',
+    ),
   },
   tbtc: {
     GroupSize: count(100, 1, 'Seats in a wallet group (local chain parameter)'),
@@ -198,7 +203,51 @@ export const CONFIG_SCHEMA = {
       'Blocks each signing coordinator gets before the next one takes over',
     ),
   },
-  beacon: {},
+  beacon: {
+    GroupSize: count(64, 1, 'Seats in a random beacon group (local chain parameter)'),
+    GroupQuorum: count(
+      58,
+      1,
+      'Seats that must take part for a beacon group DKG to succeed (local chain parameter)',
+    ),
+    GroupThreshold: count(
+      33,
+      1,
+      'Signature shares needed for a relay entry (the BLS threshold; local chain parameter)',
+    ),
+    DkgPhaseBlocks: count(
+      10,
+      1,
+      'Longest each off-chain beacon DKG phase may take, in blocks (it ends early when all members answered)',
+    ),
+    ResultSubmissionTimeoutBlocks: count(
+      536,
+      1,
+      'Blocks after the beacon DkgStarted within which a group must be approved (local chain parameter)',
+    ),
+    ResultSubmissionStepBlocks: count(
+      3,
+      0,
+      'Blocks between the beacon DKG result submission turns of consecutive members',
+    ),
+    ResultChallengePeriodBlocks: count(10, 1, 'Blocks a submitted beacon DKG result can be challenged'),
+    SubmitterPrecedencePeriodBlocks: count(
+      5,
+      0,
+      'Blocks after the challenge period in which only the submitter may approve the beacon group',
+    ),
+    ApprovalDelayStepBlocks: count(2, 0, 'Blocks between the approval turns of consecutive members'),
+    RelayEntryTimeoutBlocks: count(
+      64,
+      1,
+      'Blocks after a relay entry request after which it can be reported as timed out (local chain parameter)',
+    ),
+    RelayEntrySubmissionStepBlocks: count(
+      1,
+      0,
+      'Blocks between the relay entry submission turns of consecutive members (local chain parameter)',
+    ),
+  },
 } as const satisfies Record<string, Record<string, Field>>;
 
 export type ConfigSchema = typeof CONFIG_SCHEMA;

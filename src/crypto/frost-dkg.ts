@@ -2,6 +2,7 @@ import { pippenger } from '@noble/curves/abstract/curve.js';
 import type { DKG_Secret, Key } from '@noble/curves/abstract/frost.js';
 import { schnorr_FROST, secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { concatBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import type { DealerPackage, DkgScheme, ReceivedShare, Seat } from './dkg-scheme.js';
 
 /**
  * The FROST DKG (Pedersen VSS with proofs of knowledge) for a node that may hold several
@@ -24,14 +25,7 @@ const Point = secp256k1.Point;
 const Fn = Point.Fn;
 type CurvePoint = InstanceType<typeof Point>;
 
-export type Seat = number;
-
-export interface DealerPackage {
-  readonly seat: Seat;
-  /** t compressed points: the commitments to the dealer's polynomial coefficients. */
-  readonly commitment: Uint8Array[];
-  readonly proofOfKnowledge: Uint8Array;
-}
+export type { DealerPackage, ReceivedShare, Seat } from './dkg-scheme.js';
 
 export const identifierOf = (seat: Seat): string => schnorr_FROST.Identifier.fromNumber(seat);
 
@@ -142,12 +136,6 @@ export function sharesFor(secret: DKG_Secret, recipients: readonly Seat[]): Map<
   for (const recipient of recipients)
     shares.set(recipient, Fn.toBytes(evaluate(secret.coefficients, scalarOf(recipient))));
   return shares;
-}
-
-export interface ReceivedShare {
-  readonly dealer: Seat;
-  readonly recipient: Seat;
-  readonly share: Uint8Array;
 }
 
 function parsedCommitments(packages: readonly DealerPackage[]): Map<Seat, CurvePoint[]> {
@@ -281,3 +269,20 @@ export function finalizeKeys(options: {
 export function xOnly(groupPublicKey: Uint8Array): Uint8Array {
   return groupPublicKey.subarray(1, 33);
 }
+
+/** The wallet DKG's scheme: FROST key packages on secp256k1 (33-byte compressed group key). */
+export const FROST_DKG_SCHEME: DkgScheme<Key> = {
+  name: 'frost-secp256k1',
+  shareBytes: 32,
+  deal(seats, threshold, participants) {
+    const { secrets, packages } = dealRound1(seats, threshold, participants);
+    return { packages, sharesFor: (dealer, recipients) => sharesFor(secrets.get(dealer)!, recipients) };
+  },
+  invalidDealers,
+  dealersWithInvalidShares,
+  finalize(options) {
+    const keys = finalizeKeys(options);
+    const first = keys.values().next().value!;
+    return { groupPublicKey: first.public.commitments[0]!, keys };
+  },
+};

@@ -21,14 +21,30 @@ function isCompressedPoint(bytes: Uint8Array): boolean {
   }
 }
 
+/** What a registry accepts as a group public key. */
+export interface GroupKeyCheck {
+  valid(bytes: Uint8Array): boolean;
+  readonly description: string;
+}
+
+/** The wallet registry's: a compressed secp256k1 point. */
+export const SECP256K1_GROUP_KEY: GroupKeyCheck = {
+  valid: isCompressedPoint,
+  description: '33-byte compressed secp256k1 point',
+};
+
 /** What submission checks: the result's form, nothing that needs keys or blocks. */
-export function resultFormProblem(result: DkgResult, params: DkgParameters): string | undefined {
+export function resultFormProblem(
+  result: DkgResult,
+  params: DkgParameters,
+  groupKey: GroupKeyCheck = SECP256K1_GROUP_KEY,
+): string | undefined {
   const { groupSize } = params;
   if (!isSeat(result.submitterMemberIndex, groupSize)) {
     return `submitter member index ${result.submitterMemberIndex} is not a seat (1..${groupSize})`;
   }
-  if (!isCompressedPoint(result.groupPublicKey)) {
-    return 'group public key is not a 33-byte compressed secp256k1 point';
+  if (!groupKey.valid(result.groupPublicKey)) {
+    return `group public key is not a ${groupKey.description}`;
   }
   const misbehaved = result.misbehavedMembersIndices;
   if (!ascendingSeats(misbehaved, groupSize)) {

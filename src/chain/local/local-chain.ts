@@ -4,9 +4,11 @@ import {
   type Chain,
   ChainError,
   type DkgParameters,
+  type RandomBeacon,
   type WalletRegistry,
 } from '../types.js';
 import { BlockEngine } from './block-engine.js';
+import { RandomBeaconContract, type RelayParameters } from './random-beacon-contract.js';
 import { SortitionPool } from './sortition-pool.js';
 import { WalletRegistryContract } from './wallet-registry-contract.js';
 
@@ -14,11 +16,21 @@ export interface LocalChainOptions {
   /** One block every this many ms; 0 = blocks only on `blocks.mine()` (tests). */
   readonly blockIntervalMs: number;
   readonly dkg: DkgParameters;
+  /** The random beacon's group DKG parameters; default: the wallet DKG's. */
+  readonly beaconDkg?: DkgParameters;
+  /** The random beacon's relay parameters; default: DEFAULT_RELAY_PARAMETERS. */
+  readonly relay?: Partial<RelayParameters>;
   /** Source of DKG seeds (32 bytes); default: sha256 of the start block's hash and a counter. */
   readonly random?: () => Uint8Array;
   /** Errors thrown by event or block listeners; default: a process warning. */
   readonly onListenerError?: (error: unknown) => void;
 }
+
+export const DEFAULT_RELAY_PARAMETERS: RelayParameters = {
+  relayEntryTimeoutBlocks: 64,
+  relayEntrySubmissionStepBlocks: 1,
+  relayRequestIntervalBlocks: 0,
+};
 
 const ADDRESS = /^0x[0-9a-f]{40}$/;
 
@@ -36,6 +48,7 @@ export class LocalChain {
   readonly blocks: BlockEngine;
   private readonly pool = new SortitionPool();
   private readonly registry: WalletRegistryContract;
+  private readonly beacon: RandomBeaconContract;
   private closed = false;
 
   constructor(options: LocalChainOptions) {
@@ -46,6 +59,13 @@ export class LocalChain {
       this.pool,
       { ...options.dkg },
       options.random,
+      onListenerError,
+    );
+    this.beacon = new RandomBeaconContract(
+      this.blocks,
+      this.pool,
+      { ...(options.beaconDkg ?? options.dkg) },
+      { ...DEFAULT_RELAY_PARAMETERS, ...options.relay },
       onListenerError,
     );
   }
@@ -93,11 +113,42 @@ export class LocalChain {
       submitInactivityClaim: (claim) => transaction(() => registry.claimInactivity(sender, claim)),
       onInactivityClaimed: (listener) => registry.events.inactivityClaimed.on(listener),
     };
+    const beacon = this.beacon;
+    const randomBeacon: RandomBeacon = {
+      dkgParameters: async () => ({ ...beacon.dkg.params }),
+      dkgState: async () => beacon.dkg.state(),
+      selectGroup: async (seed) => beacon.dkg.selectGroup(seed),
+      onDkgStarted: (listener) => beacon.dkg.events.dkgStarted.on(listener),
+      onDkgResultSubmitted: (listener) => beacon.dkg.events.dkgResultSubmitted.on(listener),
+      onDkgResultChallenged: (listener) => beacon.dkg.events.dkgResultChallenged.on(listener),
+      onDkgResultApproved: (listener) => beacon.dkg.events.dkgResultApproved.on(listener),
+      onDkgTimedOut: (listener) => beacon.dkg.events.dkgTimedOut.on(listener),
+      onGroupRegistered: (listener) => beacon.events.groupRegistered.on(listener),
+      isDkgResultValid: async (result) => beacon.dkg.validity(result),
+      submitDkgResult: (result) => transaction(() => beacon.dkg.submit(sender, result)),
+      challengeDkgResult: (result) => transaction(() => beacon.dkg.challenge(sender, result)),
+      approveDkgResult: (result) => transaction(() => beacon.dkg.approve(sender, result)),
+      notifyDkgTimeout: () => transaction(() => beacon.dkg.notifyTimeout()),
+      beaconParameters: async () => beacon.params,
+      groups: async () => beacon.groups(),
+      requestNewGroup: () => transaction(() => beacon.dkg.requestNewWallet()),
+      requestRelayEntry: () => transaction(() => beacon.requestRelayEntry()),
+      currentRelayRequest: async () => beacon.currentRequest(),
+      lastEntry: async () => beacon.lastEntry(),
+      submitRelayEntry: (requestId, entry) =>
+        transaction(() => beacon.submitRelayEntry(sender, requestId, entry)),
+      reportRelayEntryTimeout: (requestId) =>
+        transaction(() => beacon.reportRelayEntryTimeout(sender, requestId)),
+      onRelayEntryRequested: (listener) => beacon.events.relayEntryRequested.on(listener),
+      onRelayEntrySubmitted: (listener) => beacon.events.relayEntrySubmitted.on(listener),
+      onRelayEntryTimedOut: (listener) => beacon.events.relayEntryTimedOut.on(listener),
+    };
     return {
       operator: sender,
       blocks: blockCounter,
       operatorRegistry: { operators: async () => this.pool.operators() },
       walletRegistry,
+      randomBeacon,
     };
   }
 
@@ -107,6 +158,7 @@ export class LocalChain {
     this.closed = true;
     this.blocks.close();
     this.registry.close();
+    this.beacon.close();
   }
 
   private ensureOpen(): void {

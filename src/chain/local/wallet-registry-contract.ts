@@ -22,7 +22,9 @@ import type { BlockEngine } from './block-engine.js';
 import {
   ascendingSeats,
   cloneResult,
+  type GroupKeyCheck,
   resultFormProblem,
+  SECP256K1_GROUP_KEY,
   resultSignatureProblem,
   sameBytes,
   sameResult,
@@ -91,6 +93,8 @@ export class WalletRegistryContract {
     readonly params: DkgParameters,
     private readonly random: (() => Uint8Array) | undefined,
     onListenerError: (error: unknown) => void,
+    /** The beacon reuses this DKG flow with BLS12-381 G2 group keys. */
+    private readonly groupKey: GroupKeyCheck = SECP256K1_GROUP_KEY,
   ) {
     checkDkgParameters(params);
     this.events = createEvents(onListenerError);
@@ -132,7 +136,7 @@ export class WalletRegistryContract {
     if (now > deadline) throw new ChainError(`result submission period ended at block ${deadline}`);
     if (!sameBytes(result.seed, dkg.seed))
       throw new ChainError('result seed is not the seed of the running DKG');
-    const problem = resultFormProblem(result, this.params);
+    const problem = resultFormProblem(result, this.params, this.groupKey);
     if (problem) throw new ChainError(`malformed DKG result: ${problem}`);
     const seat = result.submitterMemberIndex;
     if (dkg.group[seat - 1] !== sender) {
@@ -275,7 +279,7 @@ export class WalletRegistryContract {
     if (!dkg) return 'no DKG is in progress';
     if (!sameBytes(result.seed, dkg.seed)) return 'result seed is not the seed of the running DKG';
     return (
-      resultFormProblem(result, this.params) ??
+      resultFormProblem(result, this.params, this.groupKey) ??
       resultSignatureProblem(result, (seat) => {
         const operator = dkg.group[seat - 1];
         return operator === undefined ? undefined : this.pool.publicKeyOf(operator);

@@ -10,7 +10,11 @@ import {
   type DkgParameters,
   type DkgResult,
   type DkgState,
+  type BeaconGroupRegisteredEvent,
+  type BeaconParameters,
   type OperatorRegistry,
+  type RandomBeacon,
+  type RelayEntryRequestedEvent,
   type Unsubscribe,
   type WalletRegisteredEvent,
   type WalletRegistry,
@@ -69,6 +73,7 @@ export class ChainClient implements Chain {
   readonly blocks: BlockCounter;
   readonly operatorRegistry: OperatorRegistry;
   readonly walletRegistry: WalletRegistry;
+  readonly randomBeacon: RandomBeacon;
 
   private connection: RpcConnection | undefined;
   private readonly connectionListeners = new Set<{ readonly listener: (connected: boolean) => void }>();
@@ -101,6 +106,7 @@ export class ChainClient implements Chain {
       operators: async () => (await this.call('operators')) as { address: Address; stake: bigint }[],
     };
     this.walletRegistry = this.registry();
+    this.randomBeacon = this.beacon();
   }
 
   /** See connectChain. */
@@ -288,6 +294,45 @@ export class ChainClient implements Chain {
         (await this.call('inactivityClaimNonce', { walletId })) as number,
       submitInactivityClaim: (claim) => send('submitInactivityClaim', { claim }),
       onInactivityClaimed: on('InactivityClaimed'),
+    };
+  }
+
+  private beacon(): RandomBeacon {
+    const on =
+      <K extends ChainEventName>(name: K) =>
+      (listener: (event: ChainEvents[K]) => void): Unsubscribe =>
+        this.emitters[name].on(listener);
+    const send = async (method: string, params?: object): Promise<void> => {
+      await this.call(method, params);
+    };
+    return {
+      dkgParameters: async () => (await this.call('beaconDkgParameters')) as DkgParameters,
+      dkgState: async () => (await this.call('beaconDkgState')) as DkgState,
+      selectGroup: async (seed) => (await this.call('beaconSelectGroup', { seed })) as Address[],
+      onDkgStarted: on('BeaconDkgStarted'),
+      onDkgResultSubmitted: on('BeaconDkgResultSubmitted'),
+      onDkgResultChallenged: on('BeaconDkgResultChallenged'),
+      onDkgResultApproved: on('BeaconDkgResultApproved'),
+      onDkgTimedOut: on('BeaconDkgTimedOut'),
+      onGroupRegistered: on('BeaconGroupRegistered'),
+      isDkgResultValid: async (result: DkgResult) =>
+        (await this.call('beaconIsDkgResultValid', { result })) as { valid: boolean; reason?: string },
+      submitDkgResult: (result) => send('beaconSubmitDkgResult', { result }),
+      challengeDkgResult: (result) => send('beaconChallengeDkgResult', { result }),
+      approveDkgResult: (result) => send('beaconApproveDkgResult', { result }),
+      notifyDkgTimeout: () => send('beaconNotifyDkgTimeout'),
+      beaconParameters: async () => (await this.call('beaconParameters')) as BeaconParameters,
+      groups: async () => (await this.call('beaconGroups')) as BeaconGroupRegisteredEvent[],
+      requestNewGroup: () => send('requestNewBeaconGroup'),
+      requestRelayEntry: () => send('requestRelayEntry'),
+      currentRelayRequest: async () =>
+        ((await this.call('currentRelayRequest')) as RelayEntryRequestedEvent | null) ?? undefined,
+      lastEntry: async () => (await this.call('lastRelayEntry')) as Uint8Array,
+      submitRelayEntry: (requestId, entry) => send('submitRelayEntry', { requestId, entry }),
+      reportRelayEntryTimeout: (requestId) => send('reportRelayEntryTimeout', { requestId }),
+      onRelayEntryRequested: on('RelayEntryRequested'),
+      onRelayEntrySubmitted: on('RelayEntrySubmitted'),
+      onRelayEntryTimedOut: on('RelayEntryTimedOut'),
     };
   }
 }

@@ -3,7 +3,7 @@ import { randomBytes } from '@noble/hashes/utils.js';
 import { operatorAddress, verifyOperatorSignature } from '../../crypto/operator-key.js';
 import type { Logger } from '../../log.js';
 import type { LocalChain } from '../local/local-chain.js';
-import { type Address, type Chain, ChainError } from '../types.js';
+import { type Address, type Chain, ChainError, type RandomBeacon } from '../types.js';
 import {
   type ChainEventName,
   type ChainEvents,
@@ -240,6 +240,23 @@ function decodeParams(params: unknown): unknown {
   }
 }
 
+function beaconEvents(
+  beacon: RandomBeacon,
+  event: <K extends ChainEventName>(name: K) => (data: ChainEvents[K]) => void,
+): (() => void)[] {
+  return [
+    beacon.onDkgStarted(event('BeaconDkgStarted')),
+    beacon.onDkgResultSubmitted(event('BeaconDkgResultSubmitted')),
+    beacon.onDkgResultChallenged(event('BeaconDkgResultChallenged')),
+    beacon.onDkgResultApproved(event('BeaconDkgResultApproved')),
+    beacon.onDkgTimedOut(event('BeaconDkgTimedOut')),
+    beacon.onGroupRegistered(event('BeaconGroupRegistered')),
+    beacon.onRelayEntryRequested(event('RelayEntryRequested')),
+    beacon.onRelayEntrySubmitted(event('RelayEntrySubmitted')),
+    beacon.onRelayEntryTimedOut(event('RelayEntryTimedOut')),
+  ];
+}
+
 /** Serves `chain` on host:port to chain clients (newline-delimited JSON-RPC 2.0 over TCP). */
 export async function startChainServer(options: ChainServerOptions): Promise<ChainServer> {
   const { chain, host, log } = options;
@@ -271,6 +288,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     registry.onDkgTimedOut(event('DkgTimedOut')),
     registry.onWalletRegistered(event('WalletRegistered')),
     registry.onInactivityClaimed(event('InactivityClaimed')),
+    ...beaconEvents(chain.connect(OBSERVER).randomBeacon, event),
   ];
   const unsubscribeAll = () => {
     for (const unsubscribe of unsubscribes) unsubscribe();

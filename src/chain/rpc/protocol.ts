@@ -1,11 +1,15 @@
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import type {
+  BeaconGroupRegisteredEvent,
   DkgResultApprovedEvent,
   DkgResultChallengedEvent,
   DkgResultSubmittedEvent,
   DkgStartedEvent,
   DkgTimedOutEvent,
   InactivityClaimedEvent,
+  RelayEntryRequestedEvent,
+  RelayEntrySubmittedEvent,
+  RelayEntryTimedOutEvent,
   WalletRegisteredEvent,
 } from '../types.js';
 
@@ -44,6 +48,15 @@ export interface ChainEvents {
   DkgTimedOut: DkgTimedOutEvent;
   WalletRegistered: WalletRegisteredEvent;
   InactivityClaimed: InactivityClaimedEvent;
+  BeaconDkgStarted: DkgStartedEvent;
+  BeaconDkgResultSubmitted: DkgResultSubmittedEvent;
+  BeaconDkgResultChallenged: DkgResultChallengedEvent;
+  BeaconDkgResultApproved: DkgResultApprovedEvent;
+  BeaconDkgTimedOut: DkgTimedOutEvent;
+  BeaconGroupRegistered: BeaconGroupRegisteredEvent;
+  RelayEntryRequested: RelayEntryRequestedEvent;
+  RelayEntrySubmitted: RelayEntrySubmittedEvent;
+  RelayEntryTimedOut: RelayEntryTimedOutEvent;
 }
 
 export type ChainEventName = keyof ChainEvents;
@@ -56,4 +69,13 @@ export const CHAIN_EVENT_NAMES: readonly ChainEventName[] = [
   'DkgTimedOut',
   'WalletRegistered',
   'InactivityClaimed',
+  'BeaconDkgStarted',
+  'BeaconDkgResultSubmitted',
+  'BeaconDkgResultChallenged',
+  'BeaconDkgResultApproved',
+  'BeaconDkgTimedOut',
+  'BeaconGroupRegistered',
+  'RelayEntryRequested',
+  'RelayEntrySubmitted',
+  'RelayEntryTimedOut',
 ];

@@ -36,6 +36,8 @@ const schemas = {
   result: z.object({ result: dkgResult }),
   wallet: z.object({ walletId: z.string() }),
   claim: z.object({ claim: inactivityClaim }),
+  relayEntry: z.object({ requestId: z.number().int(), entry: bytes }),
+  relayRequest: z.object({ requestId: z.number().int() }),
 };
 
 /** `params` (already decoded from the wire) checked against a method's schema. */
@@ -77,5 +79,31 @@ export const chainMethods = new Map<string, (chain: Chain, params: unknown) => P
       chain.walletRegistry.inactivityClaimNonce(paramsOf('wallet', params).walletId),
     submitInactivityClaim: (chain, params) =>
       chain.walletRegistry.submitInactivityClaim(paramsOf('claim', params).claim),
+    // Random beacon: its group DKG (the wallet registry's methods with a `beacon` prefix) and relay entries.
+    beaconDkgParameters: (chain) => chain.randomBeacon.dkgParameters(),
+    beaconDkgState: (chain) => chain.randomBeacon.dkgState(),
+    beaconSelectGroup: (chain, params) =>
+      chain.randomBeacon.selectGroup(paramsOf('selectGroup', params).seed),
+    beaconIsDkgResultValid: (chain, params) =>
+      chain.randomBeacon.isDkgResultValid(paramsOf('result', params).result),
+    beaconSubmitDkgResult: (chain, params) =>
+      chain.randomBeacon.submitDkgResult(paramsOf('result', params).result),
+    beaconChallengeDkgResult: (chain, params) =>
+      chain.randomBeacon.challengeDkgResult(paramsOf('result', params).result),
+    beaconApproveDkgResult: (chain, params) =>
+      chain.randomBeacon.approveDkgResult(paramsOf('result', params).result),
+    beaconNotifyDkgTimeout: (chain) => chain.randomBeacon.notifyDkgTimeout(),
+    beaconParameters: (chain) => chain.randomBeacon.beaconParameters(),
+    beaconGroups: (chain) => chain.randomBeacon.groups(),
+    requestNewBeaconGroup: (chain) => chain.randomBeacon.requestNewGroup(),
+    requestRelayEntry: (chain) => chain.randomBeacon.requestRelayEntry(),
+    currentRelayRequest: async (chain) => (await chain.randomBeacon.currentRelayRequest()) ?? null,
+    lastRelayEntry: (chain) => chain.randomBeacon.lastEntry(),
+    submitRelayEntry: (chain, params) => {
+      const { requestId, entry } = paramsOf('relayEntry', params);
+      return chain.randomBeacon.submitRelayEntry(requestId, entry);
+    },
+    reportRelayEntryTimeout: (chain, params) =>
+      chain.randomBeacon.reportRelayEntryTimeout(paramsOf('relayRequest', params).requestId),
   } satisfies Record<string, (chain: Chain, params: unknown) => Promise<unknown>>),
 );

@@ -7,28 +7,34 @@ import {
   ChainError,
   type DkgResult,
   type DkgResultSubmittedEvent,
+  type DkgRegistry,
   type DkgStartedEvent,
-  type WalletRegisteredEvent,
+  walletDkgRegistry,
 } from '../../chain/types.js';
 import { type Recorder, stopwatch } from '../../clientinfo/recorder.js';
 import { type OperatorKey, signWithOperatorKey, verifyOperatorSignature } from '../../crypto/operator-key.js';
 import type { Logger } from '../../log.js';
 import type { MessageCodec, Provider } from '../../net/types.js';
-import { type DkgOutcome, DkgFailedError, type DkgTiming, runDkgProtocol } from './dkg-protocol.js';
+import type { DkgScheme } from '../../crypto/dkg-scheme.js';
+import { FROST_DKG_SCHEME } from '../../crypto/frost-dkg.js';
+import { type DkgOutcome, DkgFailedError, type DkgTiming, runDkgRounds } from './dkg-protocol.js';
 import { Inbox } from './inbox.js';
 import { DKG_CODECS, resultSignatureCodec } from './messages.js';
 
-/** A wallet this node holds seats of, as the DKG produced it. */
-export interface WalletKeys {
+/** A group this node holds seats of, as the DKG produced it. */
+export interface GroupKeys<K> {
   readonly seed: Uint8Array;
   readonly groupPublicKey: Uint8Array;
   /** Operator of every seat of the DKG group (seat i at index i-1). */
   readonly group: readonly Address[];
   readonly qualifiedSeats: readonly number[];
-  readonly keys: ReadonlyMap<number, Key>;
+  readonly keys: ReadonlyMap<number, K>;
 }
 
-export interface DkgExecutorOptions {
+/** A wallet this node holds seats of, as the DKG produced it. */
+export type WalletKeys = GroupKeys<Key>;
+
+export interface DkgExecutorOptions<K = Key> {
   readonly chain: Chain;
   readonly provider: Provider;
   readonly key: OperatorKey;
@@ -38,13 +44,19 @@ export interface DkgExecutorOptions {
   /** Approvers after the submitter wait this many blocks per position. */
   readonly approvalDelayStepBlocks: number;
   /** Persists the key shares; called before the result is published. */
-  readonly saveWallet: (wallet: WalletKeys) => Promise<void>;
+  readonly saveWallet: (wallet: GroupKeys<K>) => Promise<void>;
+  /** The registry whose DKGs to run; default: the wallet registry. */
+  readonly registry?: DkgRegistry;
+  /** The curve part of the DKG; default: FROST on secp256k1 (the wallet DKG). */
+  readonly scheme?: DkgScheme<K>;
+  /** The broadcast channel of a seed's DKG; default: `tbtc-dkg-<seed>`. */
+  readonly channelName?: (seed: Uint8Array) => string;
 }
 
-interface Participation {
+interface Participation<K> {
   readonly seed: string;
   readonly controller: AbortController;
-  outcome?: DkgOutcome;
+  outcome?: DkgOutcome<K>;
   finished: boolean;
   finish(outcome: 'success' | 'failure', reason: string): void;
 }
@@ -57,21 +69,28 @@ export const dkgChannelName = (seed: Uint8Array) => `tbtc-dkg-${bytesToHex(seed)
  * its turn, validates every submitted result and challenges or approves it, reports
  * timeouts. Every DKG metric moves here, once per event.
  */
-export class DkgExecutor {
-  private readonly participations = new Map<string, Participation>();
+export class DkgExecutor<K = Key> {
+  private readonly participations = new Map<string, Participation<K>>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly stopped = new AbortController();
+  private readonly registry: DkgRegistry;
+  private readonly scheme: DkgScheme<K>;
+  private readonly channelName: (seed: Uint8Array) => string;
 
-  constructor(private readonly options: DkgExecutorOptions) {}
+  constructor(private readonly options: DkgExecutorOptions<K>) {
+    this.registry = options.registry ?? walletDkgRegistry(options.chain.walletRegistry);
+    this.scheme = options.scheme ?? (FROST_DKG_SCHEME as unknown as DkgScheme<K>);
+    this.channelName = options.channelName ?? dkgChannelName;
+  }
 
   start(): void {
-    const registry = this.options.chain.walletRegistry;
+    const registry = this.registry;
     this.unsubscribe.push(
       registry.onDkgStarted((event) => void this.join(event).catch((err) => this.fault('join', err))),
       registry.onDkgResultSubmitted(
         (event) => void this.validate(event).catch((err) => this.fault('validate', err)),
       ),
-      registry.onWalletRegistered((event) => this.registered(event)),
+      registry.onGroupRegistered((event) => this.registered(event)),
       registry.onDkgTimedOut((event) => this.ended(bytesToHex(event.seed), 'failure', 'DKG timed out')),
     );
   }
@@ -92,15 +111,15 @@ export class DkgExecutor {
     const { chain, provider, key, recorder, log, timing } = this.options;
     const seed = bytesToHex(event.seed);
     if (this.participations.has(seed)) return;
-    const group = await chain.walletRegistry.selectGroup(event.seed);
+    const group = await this.registry.selectGroup(event.seed);
     const mySeats = group.flatMap((operator, i) => (operator === key.address ? [i + 1] : []));
     this.watchTimeout(event);
     if (mySeats.length === 0) return;
 
-    const params = await chain.walletRegistry.dkgParameters();
+    const params = await this.registry.dkgParameters();
     const controller = new AbortController();
     const elapsed = stopwatch();
-    const participation: Participation = {
+    const participation: Participation<K> = {
       seed,
       controller,
       finished: false,
@@ -120,25 +139,28 @@ export class DkgExecutor {
     log.info({ seed, seats: mySeats }, 'joining DKG');
 
     const operators = new Set(group);
-    const channel = provider.broadcastChannelFor(dkgChannelName(event.seed));
+    const channel = provider.broadcastChannelFor(this.channelName(event.seed));
     for (const codec of DKG_CODECS) channel.registerCodec(codec as MessageCodec<unknown>);
     channel.setFilter((sender) => operators.has(sender.operatorAddress));
     const inbox = new Inbox(channel, seed, 'dkg');
 
     try {
-      const outcome = await runDkgProtocol({
-        session: seed,
-        group,
-        me: key,
-        threshold: params.honestThreshold,
-        quorum: params.groupQuorum,
-        channel,
-        inbox,
-        blocks: chain.blocks,
-        startBlock: event.blockNumber,
-        timing,
-        signal: controller.signal,
-      });
+      const outcome = await runDkgRounds(
+        {
+          session: seed,
+          group,
+          me: key,
+          threshold: params.honestThreshold,
+          quorum: params.groupQuorum,
+          channel,
+          inbox,
+          blocks: chain.blocks,
+          startBlock: event.blockNumber,
+          timing,
+          signal: controller.signal,
+        },
+        this.scheme,
+      );
       participation.outcome = outcome;
       log.info(
         { seed, timingsMs: outcome.timings, misbehaved: outcome.misbehavedSeats },
@@ -164,7 +186,7 @@ export class DkgExecutor {
   private async signResult(
     event: DkgStartedEvent,
     group: readonly Address[],
-    outcome: DkgOutcome,
+    outcome: DkgOutcome<K>,
     channel: ReturnType<Provider['broadcastChannelFor']>,
     inbox: Inbox,
     signal: AbortSignal,
@@ -214,7 +236,7 @@ export class DkgExecutor {
    */
   private async submitInTurn(event: DkgStartedEvent, result: DkgResult, signal: AbortSignal): Promise<void> {
     const { chain, log } = this.options;
-    const registry = chain.walletRegistry;
+    const registry = this.registry;
     const params = await registry.dkgParameters();
     const slot =
       event.blockNumber +
@@ -260,7 +282,7 @@ export class DkgExecutor {
   /** Every node validates every submitted result; invalid → challenge, valid → approve in turn. */
   private async validate(event: DkgResultSubmittedEvent): Promise<void> {
     const { chain, key, recorder, log, approvalDelayStepBlocks } = this.options;
-    const registry = chain.walletRegistry;
+    const registry = this.registry;
     recorder.inc('performance_dkg_validation_total');
     const verdict = await registry.isDkgResultValid(event.result);
     if (!verdict.valid) {
@@ -304,7 +326,7 @@ export class DkgExecutor {
   /** Aborts when the submitted result is challenged or approved by anyone. */
   private resultSettled(event: DkgResultSubmittedEvent): AbortSignal {
     const controller = new AbortController();
-    const registry = this.options.chain.walletRegistry;
+    const registry = this.registry;
     const hash = bytesToHex(event.resultHash);
     const settle = (other: { resultHash: Uint8Array }) => {
       if (bytesToHex(other.resultHash) !== hash) return;
@@ -317,7 +339,7 @@ export class DkgExecutor {
     return controller.signal;
   }
 
-  private registered(event: WalletRegisteredEvent): void {
+  private registered(event: { readonly groupPublicKey: Uint8Array }): void {
     for (const participation of this.participations.values()) {
       if (participation.finished) continue;
       const mine =
@@ -335,16 +357,17 @@ export class DkgExecutor {
   /** Reports the DKG timeout once the submission window is over without an approval. */
   private watchTimeout(event: DkgStartedEvent): void {
     const { chain, log } = this.options;
-    void chain.walletRegistry.dkgParameters().then((params) => {
+    const registry = this.registry;
+    void registry.dkgParameters().then((params) => {
       const timeoutBlock = event.blockNumber + params.resultSubmissionTimeoutBlocks + 1;
       const stop = chain.blocks.watchBlocks((height) => {
         if (height < timeoutBlock) return;
         stop();
-        void chain.walletRegistry
+        void registry
           .dkgState()
           .then(async (state) => {
             if (state === 'idle') return;
-            await chain.walletRegistry.notifyDkgTimeout();
+            await registry.notifyDkgTimeout();
             log.warn({ seed: bytesToHex(event.seed) }, 'reported the DKG timeout');
           })
           .catch(() => undefined); // someone else reported it first

@@ -2,16 +2,8 @@ import type { Key } from '@noble/curves/abstract/frost.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { Address, BlockCounter } from '../../chain/types.js';
-import {
-  type DealerPackage,
-  dealersWithInvalidShares,
-  dealRound1,
-  finalizeKeys,
-  invalidDealers,
-  type ReceivedShare,
-  type Seat,
-  sharesFor,
-} from '../../crypto/frost-dkg.js';
+import type { DealerPackage, DkgScheme, ReceivedShare, Seat } from '../../crypto/dkg-scheme.js';
+import { FROST_DKG_SCHEME } from '../../crypto/frost-dkg.js';
 import type { OperatorKey } from '../../crypto/operator-key.js';
 import {
   type EphemeralKey,
@@ -52,14 +44,14 @@ export interface DkgProtocolContext {
   readonly tamperShares?: (recipient: Address, shares: Uint8Array) => Uint8Array;
 }
 
-export interface DkgOutcome {
-  /** 33-byte compressed group key; its x coordinate is the BIP-340 wallet key. */
+export interface DkgOutcome<K = Key> {
+  /** The scheme's group key (wallet: 33-byte compressed, its x coordinate is the BIP-340 key). */
   readonly groupPublicKey: Uint8Array;
   readonly qualifiedSeats: Seat[];
   readonly misbehavedSeats: Seat[];
   /** The operators whose seats are qualified. */
   readonly qualifiedOperators: Set<Address>;
-  readonly keys: Map<Seat, Key>;
+  readonly keys: Map<Seat, K>;
   /** Milliseconds spent in each step, for the operator's log. */
   readonly timings: Record<string, number>;
 }
@@ -67,8 +59,6 @@ export interface DkgOutcome {
 export class DkgFailedError extends Error {
   override name = 'DkgFailedError';
 }
-
-const SHARE_BYTES = 32;
 
 /** Seats of each operator, ascending. */
 function seatsByOperator(group: readonly Address[]): Map<Address, Seat[]> {
@@ -85,8 +75,17 @@ function seatsByOperator(group: readonly Address[]): Map<Address, Seat[]> {
  * operator pair), complaints, then the key packages. Operators that stay silent or misbehave
  * lose all their seats; the run fails when fewer than `quorum` seats remain.
  */
-export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcome> {
+export function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcome> {
+  return runDkgRounds(ctx, FROST_DKG_SCHEME);
+}
+
+/**
+ * The phase machinery of `runDkgProtocol` for any scheme: the wallet DKG runs it with FROST on
+ * secp256k1, the beacon DKG with threshold BLS on BLS12-381.
+ */
+export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme<K>): Promise<DkgOutcome<K>> {
   const { session, me, channel, inbox, blocks, signal, timing, threshold } = ctx;
+  const SHARE_BYTES = scheme.shareBytes;
   const seatsOf = seatsByOperator(ctx.group);
   const mySeats = seatsOf.get(me.address) ?? [];
   if (mySeats.length === 0) throw new DkgFailedError('this operator has no seat in the group');
@@ -143,7 +142,8 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
   const readySeats = [...ready].flatMap((op) => seatsOf.get(op)!).sort((a, b) => a - b);
 
   // Round 1: commitments and proofs of knowledge, checked once for the whole node.
-  const { secrets, packages: myPackages } = dealRound1(mySeats, threshold, readySeats.length);
+  const dealt = scheme.deal(mySeats, threshold, readySeats.length);
+  const myPackages = dealt.packages;
   step('deal');
   await channel.send(
     round1Codec,
@@ -174,8 +174,7 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
       });
     }
   }
-  const firstSeat = mySeats[0]!;
-  for (const seat of invalidDealers(packages, threshold)) {
+  for (const seat of scheme.invalidDealers(packages, threshold)) {
     qualified.delete(ctx.group[seat - 1]!);
   }
   step('proofs');
@@ -184,7 +183,7 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
 
   // Round 2: every share of my seats, sealed per recipient operator.
   const myShares = new Map<Seat, Map<Seat, Uint8Array>>();
-  for (const [seat, secret] of secrets) myShares.set(seat, sharesFor(secret, recipients));
+  for (const seat of mySeats) myShares.set(seat, dealt.sharesFor(seat, recipients));
   const boxes: Record<string, { nonce: string; ciphertext: string }> = {};
   for (const operator of qualified) {
     if (operator === me.address) continue;
@@ -247,7 +246,7 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
     if (shares) received.push(...shares);
     else accused.add(operator);
   }
-  for (const seat of dealersWithInvalidShares(received, packages)) accused.add(ctx.group[seat - 1]!);
+  for (const seat of scheme.dealersWithInvalidShares(received, packages)) accused.add(ctx.group[seat - 1]!);
   step('shareChecks');
 
   // Complaints: reveal the pair key of each accused operator so everyone can judge.
@@ -289,21 +288,20 @@ export async function runDkgProtocol(ctx: DkgProtocolContext): Promise<DkgOutcom
     }
     const shares = unseal(target, accuser, pairKey(revealed, targetKey));
     if (!shares) return true;
-    return dealersWithInvalidShares(shares, packages).length > 0;
+    return scheme.dealersWithInvalidShares(shares, packages).length > 0;
   }
   for (const operator of excluded) qualified.delete(operator);
   if (!qualified.has(me.address)) throw new DkgFailedError('this operator was excluded from the group');
   requireQuorum(qualified, 'complaints');
 
   const qualifiedSeats = [...qualified].flatMap((op) => seatsOf.get(op)!).sort((a, b) => a - b);
-  const keys = finalizeKeys({
+  const { groupPublicKey, keys } = scheme.finalize({
     threshold,
     qualified: qualifiedSeats,
     packages,
     shares: received,
     localSeats: mySeats,
   });
-  const groupPublicKey = keys.get(firstSeat)!.public.commitments[0]!;
   const misbehavedSeats = ctx.group.map((_, i) => i + 1).filter((seat) => !qualifiedSeats.includes(seat));
   step('finalize');
   return { groupPublicKey, qualifiedSeats, misbehavedSeats, qualifiedOperators: qualified, keys, timings };

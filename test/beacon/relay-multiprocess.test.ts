@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { pino } from 'pino';
+import { GENESIS_ENTRY } from '../../src/beacon/threshold-bls.js';
+import { type ChainClient, connectChain } from '../../src/chain/rpc/chain-client.js';
+import type { BeaconGroupRegisteredEvent, RelayEntrySubmittedEvent } from '../../src/chain/types.js';
+import { generateOperatorKey } from '../../src/crypto/operator-key.js';
+import { peerIdOfOperatorKey } from '../../src/net/libp2p/identity.js';
+import { beaconGroupId } from '../../src/storage/beacon-store.js';
+import { writeOperatorKeyFile } from '../../src/storage/operator-key-file.js';
+import { sampleValue, scrape } from '../helpers/exposition.js';
+import { eventually } from '../helpers/metrics.js';
+import {
+  freePort,
+  type NodeProcess,
+  startChainProcess,
+  startNodeProcess,
+  tempDir,
+} from '../helpers/process.js';
+
+const PASSWORD = 'beacon multiprocess';
+const NODES = 4;
+const BEACON = [
+  '--beacon.groupSize',
+  '10',
+  '--beacon.groupQuorum',
+  '8',
+  '--beacon.groupThreshold',
+  '6',
+  '--beacon.dkgPhaseBlocks',
+  '50',
+  '--beacon.resultChallengePeriodBlocks',
+  '5',
+  '--beacon.relayEntryTimeoutBlocks',
+  '50',
+];
+const BLS = bls12_381.shortSignatures;
+
+interface Setup {
+  keyFile: string;
+  address: string;
+  p2pPort: number;
+  metricsPort: number;
+  multiaddr: string;
+  storage: string;
+}
+
+describe('relay entries between keep-client processes over libp2p and a chain server', () => {
+  const dir = tempDir();
+  const setups: Setup[] = [];
+  const nodes: NodeProcess[] = [];
+  let chainProcess: NodeProcess;
+  let observer: ChainClient;
+  let chainUrl: string;
+  let group: BeaconGroupRegisteredEvent;
+  let previous = GENESIS_ENTRY;
+
+  const startNode = (i: number) =>
+    startNodeProcess(
+      [
+        '--chain.url',
+        chainUrl,
+        '--storage.dir',
+        setups[i]!.storage,
+        '--operator.keyFile',
+        setups[i]!.keyFile,
+        '--network.port',
+        String(setups[i]!.p2pPort),
+        '--network.peers',
+        setups
+          .filter((_, j) => j !== i)
+          .map((s) => s.multiaddr)
+          .join(','),
+        '--clientInfo.port',
+        String(setups[i]!.metricsPort),
+        '--clientInfo.networkMetricsTick',
+        '500ms',
+        ...BEACON,
+      ],
+      { env: { KEEP_OPERATOR_PASSWORD: PASSWORD } },
+    );
+  const metric = async (i: number, name: string, labels: Record<string, string> = {}) =>
+    sampleValue(
+      (await scrape(`http://127.0.0.1:${setups[i]!.metricsPort}/metrics`)).families,
+      name,
+      labels,
+    ) ?? 0;
+  const RELAY = [
+    'performance_relay_entry_generation_total',
+    'performance_relay_entry_success_total',
+    'performance_relay_entry_failed_total',
+  ] as const;
+  const relayMetrics = async (i: number) => ({
+    ...Object.fromEntries(await Promise.all(RELAY.map(async (name) => [name, await metric(i, name)]))),
+    durations: await metric(i, 'performance_relay_entry_duration_seconds_count', { outcome: 'success' }),
+  });
+  /** Rejects after `ms` with the nodes' and the chain's warnings, instead of hanging the suite. */
+  const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const warnings = [chainProcess, ...nodes].flatMap((p, k) =>
+          p.logs
+            .filter((line) => Number(line.level) >= 40 || /DKG|relay/.test(String(line.msg)))
+            .slice(-15)
+            .map((line) => `${k === 0 ? 'chain' : `node${k - 1}`}: ${JSON.stringify(line)}`),
+        );
+        reject(new Error(`${what} did not happen within ${ms} ms\n${warnings.join('\n')}`));
+      }, ms);
+      promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+  const seatsOf = (i: number) => group.members.filter((m) => m.operator === setups[i]!.address).length;
+
+  /** Requests an entry on demand through the chain RPC; resolves with its submission. */
+  const requestEntry = async (): Promise<RelayEntrySubmittedEvent> => {
+    const submitted = new Promise<RelayEntrySubmittedEvent>((resolve) => {
+      const stop = observer.randomBeacon.onRelayEntrySubmitted((event) => {
+        stop();
+        resolve(event);
+      });
+    });
+    await observer.randomBeacon.requestRelayEntry();
+    const entry = await within(submitted, 20_000, 'a relay entry');
+    assert.equal(bytesToHex(entry.previousEntry), bytesToHex(previous), 'chains to the previous entry');
+    assert.equal(BLS.verify(entry.entry, BLS.hash(entry.previousEntry), group.groupPublicKey), true);
+    previous = entry.entry;
+    return entry;
+  };
+
+  before(async () => {
+    const chainPort = await freePort();
+    chainUrl = `tcp://127.0.0.1:${chainPort}`;
+    chainProcess = await startChainProcess([
+      '--chain.port',
+      String(chainPort),
+      '--chain.blockTime',
+      '100ms',
+      ...BEACON,
+    ]);
+    for (let i = 0; i < NODES; i++) {
+      const key = generateOperatorKey();
+      const keyFile = join(dir.path, `operator-${i}.json`);
+      await writeOperatorKeyFile(keyFile, key, PASSWORD);
+      const p2pPort = await freePort();
+      setups.push({
+        keyFile,
+        address: key.address,
+        p2pPort,
+        metricsPort: await freePort(),
+        multiaddr: `/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${peerIdOfOperatorKey(key.publicKey)}`,
+        storage: join(dir.path, `node${i}`),
+      });
+    }
+    nodes.push(...(await Promise.all(setups.map((_, i) => startNode(i)))));
+    observer = await connectChain({
+      url: chainUrl,
+      key: generateOperatorKey(),
+      log: pino({ level: 'silent' }),
+    });
+    for (let i = 0; i < NODES; i++) {
+      await eventually(
+        () => metric(i, 'connected_peers_count'),
+        (v) => v === NODES - 1,
+        30_000,
+        `peers of node ${i}`,
+      );
+    }
+  });
+  after(async () => {
+    await observer?.close();
+    await Promise.all([...nodes, chainProcess].filter(Boolean).map((p) => p.stop('SIGKILL')));
+    dir.remove();
+  });
+
+  test('4 node processes form a beacon group and produce chained relay entries; relay metrics move on every scrape', async () => {
+    const registered = new Promise<BeaconGroupRegisteredEvent>((resolve) => {
+      const stop = observer.randomBeacon.onGroupRegistered((event) => {
+        stop();
+        resolve(event);
+      });
+    });
+    await observer.randomBeacon.requestNewGroup();
+    group = await within(registered, 60_000, 'the beacon group registration');
+    assert.equal(group.groupPublicKey.length, 96);
+    for (let i = 0; i < NODES; i++) {
+      const files = readdirSync(join(setups[i]!.storage, 'keystore', 'beacon'));
+      assert.deepEqual(files, seatsOf(i) > 0 ? [`group-${beaconGroupId(group.groupPublicKey)}.json`] : []);
+    }
+    const base = await Promise.all(setups.map((_, i) => relayMetrics(i)));
+    for (let k = 0; k < 3; k++) await requestEntry();
+    for (let i = 0; i < NODES; i++) {
+      const expected = seatsOf(i) > 0 ? 3 : 0;
+      await eventually(
+        () => metric(i, 'performance_relay_entry_success_total'),
+        (v) => v === base[i]!.performance_relay_entry_success_total + expected,
+        10_000,
+        `relay successes on node ${i}`,
+      );
+      const now = await relayMetrics(i);
+      assert.equal(
+        now.performance_relay_entry_generation_total - base[i]!.performance_relay_entry_generation_total,
+        expected,
+      );
+      assert.equal(
+        now.performance_relay_entry_failed_total - base[i]!.performance_relay_entry_failed_total,
+        0,
+      );
+      assert.equal(now.durations - base[i]!.durations, expected);
+      assert.equal(await metric(i, 'performance_relay_entry_timeout_reported_total'), 0);
+    }
+  });
+
+  test('a member restarted from its beacon keystore takes part in the next entry', async () => {
+    const member = setups.findIndex((_, i) => seatsOf(i) > 0);
+    await nodes[member]!.stop('SIGTERM');
+    nodes[member] = await startNode(member);
+    const started = nodes[member]!.logs.find((line) => line.msg === 'node started');
+    assert.equal(started?.beaconGroups, 1, 'the beacon group was reloaded');
+    for (let i = 0; i < NODES; i++) {
+      if (i === member) continue;
+      await eventually(
+        () => metric(i, 'connected_peers_count'),
+        (v) => v === NODES - 1,
+        30_000,
+        `peers of node ${i}`,
+      );
+    }
+    await requestEntry();
+    await eventually(
+      () => metric(member, 'performance_relay_entry_success_total'),
+      (v) => v === 1,
+      10_000,
+      'the restarted member counted the entry',
+    );
+    assert.equal(await metric(member, 'performance_relay_entry_generation_total'), 1);
+  });
+});
