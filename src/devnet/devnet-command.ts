@@ -1,29 +1,17 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config/load.js';
+import { ConsoleOutput } from './console-output.js';
 import { Devnet } from './devnet.js';
-import type { FormedGroup } from './groups.js';
-import { LiveArea } from './live-area.js';
-import { readNodeStatus } from './node-status.js';
-import type { DevnetFlags, DevnetSettings } from './options.js';
-import { devnetSettings } from './options.js';
-import {
-  type PrometheusServer,
-  prometheusConfig,
-  prometheusInstalled,
-  startPrometheus,
-} from './prometheus.js';
-import { freePort } from './free-port.js';
-import { type NodeRow, renderPlain, renderTable } from './progress-view.js';
+import { startDevnetPrometheus } from './devnet-prometheus.js';
+import { type DevnetFlags, devnetSettings } from './options.js';
+import { DevnetProgress } from './progress.js';
+import type { PrometheusServer } from './prometheus.js';
 
-/** The alert rules of the monitoring kit, loaded by the devnet's Prometheus when present. */
-const ALERT_RULES = fileURLToPath(new URL('../../../monitoring/alerts.yml', import.meta.url));
-/** Node key files of a devnet are sealed with this password (a throw-away network). */
+/** Node key files of a devnet are sealed with this password: the network is throw-away. */
 export const DEVNET_PASSWORD = 'keep-devnet';
-const TTY_REFRESH_MS = 1000;
-const PLAIN_STATUS_MS = 10_000;
+const MESH_TIMEOUT_MS = 30_000;
 
 function devnetDirectory(dir: string | undefined): string {
   if (dir === undefined) return mkdtempSync(join(tmpdir(), 'keep-devnet-'));
@@ -34,228 +22,101 @@ function devnetDirectory(dir: string | undefined): string {
   return path;
 }
 
-/** Output: a live table on a terminal, plain lines otherwise; every line prefixed with the elapsed time. */
-class Console {
-  private readonly area: LiveArea | undefined;
-
-  constructor(
-    private readonly startedAt: number,
-    out: NodeJS.WriteStream,
-  ) {
-    this.area = out.isTTY ? new LiveArea(out) : undefined;
-  }
-
-  get live(): boolean {
-    return this.area !== undefined;
-  }
-
-  say(line: string): void {
-    const stamp = `[${((performance.now() - this.startedAt) / 1000).toFixed(1).padStart(6)}s]`;
-    if (this.area) this.area.log(`${stamp} ${line}`);
-    else process.stdout.write(`${stamp} ${line}\n`);
-  }
-
-  show(lines: string[]): void {
-    if (this.area) this.area.update(lines);
-    else for (const line of lines) this.say(line);
-  }
-
-  release(): void {
-    this.area?.release();
-  }
+/** Resolves with the reason to stop: SIGINT, SIGTERM or the end of --duration. A second signal exits at once. */
+function stopRequests(durationMs: number | undefined, duration: string | undefined) {
+  let reason: string | undefined;
+  let wake: (reason: string) => void = () => {};
+  const requested = new Promise<string>((resolve) => {
+    wake = resolve;
+  });
+  const request = (why: string) => {
+    if (reason && why.startsWith('SIG')) process.exit(1);
+    reason ??= why;
+    wake(reason);
+  };
+  process.on('SIGINT', () => request('SIGINT'));
+  process.on('SIGTERM', () => request('SIGTERM'));
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  const bound =
+    durationMs === undefined ? undefined : setTimeout(() => request(`--duration ${duration}`), durationMs);
+  return {
+    requested,
+    get reason() {
+      return reason;
+    },
+    done() {
+      clearInterval(keepAlive);
+      clearTimeout(bound);
+    },
+  };
 }
 
-/** Starts Prometheus scraping every node, with the alert rules when they exist; undefined if it cannot. */
-async function startDevnetPrometheus(devnet: Devnet, out: Console): Promise<PrometheusServer | undefined> {
-  if (!prometheusInstalled()) {
-    out.say('prometheus: not installed, carrying on without it (install: apt-get install prometheus)');
-    return undefined;
-  }
-  const targets = devnet.nodes.map((node) => ({
-    address: `127.0.0.1:${node.metricsPort}`,
-    labels: { node: node.name },
-  }));
-  const ruleFiles = existsSync(ALERT_RULES) ? [ALERT_RULES] : [];
-  const start = async (rules: string[]) =>
-    startPrometheus({
-      dir: join(devnet.layout.dir, 'prometheus'),
-      port: await freePort(),
-      config: prometheusConfig({ targets, scrapeInterval: '2s', ruleFiles: rules }),
-      logFile: join(devnet.layout.logsDir, 'prometheus.log'),
-      detached: true,
-    });
-  try {
-    const server = await start(ruleFiles);
-    out.say(
-      `prometheus: ${server.url} (scraping ${targets.length} nodes${ruleFiles.length ? `, alert rules ${ALERT_RULES}` : ''})`,
-    );
-    return server;
-  } catch (err) {
-    if (ruleFiles.length) {
-      out.say(
-        `prometheus: did not start with ${ALERT_RULES} (${(err as Error).message}); retrying without it`,
-      );
-      return start([])
-        .then((server) => {
-          out.say(`prometheus: ${server.url} (scraping ${targets.length} nodes, no alert rules)`);
-          return server;
-        })
-        .catch((retryErr: Error) => {
-          out.say(`prometheus: ${retryErr.message}; carrying on without it`);
-          return undefined;
-        });
-    }
-    out.say(`prometheus: ${(err as Error).message}; carrying on without it`);
-    return undefined;
-  }
-}
-
-function describeGroup(group: FormedGroup, devnet: Devnet, sinceMs: number): string {
-  const seats = devnet.nodes
-    .map((node) => [node.name, group.members.filter((m) => m.operator === node.address).length] as const)
-    .filter(([, n]) => n > 0)
-    .map(([name, n]) => `${name} ${n}`);
-  return (
-    `${group.kind} ${group.id.slice(0, 16)}… registered at block ${group.blockNumber}, ` +
-    `${(sinceMs / 1000).toFixed(1)}s after the request; seats: ${seats.join(', ')}`
-  );
-}
-
-/** `keep-client devnet`: runs until SIGINT/SIGTERM or the --duration, then stops every child. */
+/**
+ * `keep-client devnet`: lays out and starts the devnet, starts Prometheus, requests the groups,
+ * shows progress until SIGINT/SIGTERM or --duration, then stops every child. Exit 0, or 1 when
+ * start-up failed or a child died during a --duration run (the CI smoke test).
+ */
 export async function runDevnet(flags: DevnetFlags): Promise<never> {
-  const settings: DevnetSettings = devnetSettings(flags);
+  const settings = devnetSettings(flags);
   const dir = devnetDirectory(settings.dir);
   const startedAt = performance.now();
-  const out = new Console(startedAt, process.stdout);
+  const out = new ConsoleOutput(startedAt);
+  const stop = stopRequests(settings.durationMs, flags.duration);
   const { shape } = settings;
   const { groupSize, groupQuorum, honestThreshold } = shape.wallet;
   out.say(
-    `keep-client devnet: ${shape.nodes} nodes, wallet group ${groupSize} seats ` +
+    `keep-client devnet: ${shape.nodes} nodes, wallet group of ${groupSize} seats ` +
       `(quorum ${groupQuorum}, threshold ${honestThreshold}), ${shape.blockTimeMs}ms blocks`,
   );
-  out.say(`directory: ${dir} (keys, configs and data; each process's output in ${join(dir, 'logs')})`);
+  out.say(`directory: ${dir} (keys, configs and data; every process's output in ${join(dir, 'logs')})`);
 
-  let prometheus: PrometheusServer | undefined;
   let devnet: Devnet | undefined;
+  let prometheus: PrometheusServer | undefined;
+  let progress: DevnetProgress | undefined;
+  let unexpectedExits = 0;
   process.on('exit', () => {
     devnet?.killAll();
     if (prometheus?.running()) process.kill(prometheus.pid, 'SIGKILL');
   });
 
-  let stopReason: string | undefined;
-  let wake: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => {
-    wake = resolve;
-  });
-  const requestStop = (reason: string) => {
-    if (stopReason) {
-      // A second signal: no more waiting.
-      process.exit(1);
-    }
-    stopReason = reason;
-    wake();
-  };
-  process.on('SIGINT', () => requestStop('SIGINT'));
-  process.on('SIGTERM', () => requestStop('SIGTERM'));
-  const keepAlive = setInterval(() => {}, 1 << 30);
-
-  let unexpectedExits = 0;
-  const rows = new Map<number, string>();
-  let startupError: Error | undefined;
+  let failure: string | undefined;
   try {
     devnet = await Devnet.prepare({ dir, shape, password: DEVNET_PASSWORD });
-    const net = devnet;
-    net.onUnexpectedExit(({ name, exit, logFile }) => {
-      unexpectedExits++;
-      const node = net.nodes.find((n) => n.name === name);
-      if (node) rows.set(node.index, `exited (${exit.code ?? exit.signal})`);
-      out.say(`${name} exited unexpectedly with ${exit.code ?? exit.signal}; its log: ${logFile}`);
-    });
-    if (!stopReason) {
-      await net.start();
-      out.say(`chain: ${net.layout.chain.url} (log ${net.layout.chain.logFile})`);
-      for (const node of net.nodes) out.say(`${node.name}: ${node.metricsUrl}  operator ${node.address}`);
+    devnet.onUnexpectedExit(() => unexpectedExits++);
+    progress = new DevnetProgress(devnet, out, startedAt);
+    if (!stop.reason) {
+      await devnet.start();
+      out.say(`chain: ${devnet.layout.chain.url}`);
+      for (const node of devnet.nodes) out.say(`${node.name}: ${node.metricsUrl}  operator ${node.address}`);
     }
-    if (!stopReason && settings.prometheus) prometheus = await startDevnetPrometheus(net, out);
-    if (!stopReason) {
-      writeFileSync(join(dir, 'devnet.json'), `${JSON.stringify(describe(net, prometheus), null, 2)}\n`);
-      if (!(await net.waitForMesh(30_000)))
-        out.say('warning: not every node is connected to every other yet');
-      const requestedAt = performance.now();
-      net.watchGroups((group) => out.say(describeGroup(group, net, performance.now() - requestedAt)));
-      await net.requestGroups();
+    if (!stop.reason && settings.prometheus) prometheus = await startDevnetPrometheus(devnet, out);
+    else if (!settings.prometheus) out.say('prometheus: off (--no-prometheus)');
+    if (!stop.reason) {
+      writeFileSync(join(dir, 'devnet.json'), `${JSON.stringify(describe(devnet, prometheus), null, 2)}\n`);
+      if (!(await devnet.waitForMesh(MESH_TIMEOUT_MS)))
+        out.say('warning: not every node is connected to every other one yet; requesting groups anyway');
+      progress.watchChain();
+      await devnet.requestGroups();
       out.say(`requested a wallet: DKG of ${groupSize} seats`);
+      progress.start();
     }
   } catch (err) {
-    startupError = err as Error;
-    out.say(`devnet: ${startupError.message}`);
+    failure = (err as Error).message;
+    out.say(`devnet: ${failure}`);
   }
+  if (!failure) await stop.requested;
 
-  let progress: NodeJS.Timeout | undefined;
-  if (!startupError && !stopReason && devnet) {
-    const net = devnet;
-    let dkgStartedAt: number | undefined;
-    let wallets = 0;
-    net.observer.walletRegistry.onDkgStarted(() => {
-      dkgStartedAt = performance.now();
-    });
-    net.watchGroups(() => {
-      dkgStartedAt = undefined;
-      wallets++;
-    });
-    const render = async () => {
-      const statuses = await Promise.all(
-        net.nodes.map((node) =>
-          net.isNodeRunning(node.index) ? readNodeStatus(node.metricsUrl, node.diagnosticsUrl) : undefined,
-        ),
-      );
-      const nodeRows: NodeRow[] = net.nodes.map((node, i) => ({
-        name: node.name,
-        state: rows.get(i) ?? (net.isNodeRunning(i) ? 'running' : 'stopped'),
-        status: statuses[i],
-      }));
-      const blocks = statuses.flatMap((s) => (s?.block === undefined ? [] : [s.block]));
-      const overview = {
-        elapsedMs: performance.now() - startedAt,
-        block: blocks.length ? Math.max(...blocks) : undefined,
-        wallets,
-        activity:
-          dkgStartedAt === undefined
-            ? 'no DKG running'
-            : `DKG running for ${((performance.now() - dkgStartedAt) / 1000).toFixed(0)}s`,
-      };
-      if (stopReason) return;
-      out.show(out.live ? renderTable(overview, nodeRows) : renderPlain(overview, nodeRows));
-    };
-    let busy = false;
-    const tick = () => {
-      if (busy) return;
-      busy = true;
-      void render().finally(() => {
-        busy = false;
-      });
-    };
-    tick();
-    progress = setInterval(tick, out.live ? TTY_REFRESH_MS : PLAIN_STATUS_MS);
-    if (settings.durationMs !== undefined) {
-      const bound = setTimeout(() => requestStop(`--duration ${flags.duration}`), settings.durationMs);
-      void stopped.then(() => clearTimeout(bound));
-    }
-    await stopped;
-  }
-
-  clearInterval(progress);
-  out.release();
-  out.say(`stopping (${stopReason ?? 'start-up failed'})`);
+  progress?.stop();
+  out.say(`stopping (${stop.reason ?? 'start-up failed'})`);
   await devnet?.stop();
   await prometheus?.stop();
-  clearInterval(keepAlive);
+  stop.done();
   out.say(`stopped; the devnet's files stay in ${dir}`);
-  if (startupError) process.exit(1);
-  // A bounded run (CI's smoke test) fails when a child died; an interrupted one always exits 0.
-  process.exit(stopReason?.startsWith('--duration') && unexpectedExits > 0 ? 1 : 0);
+  const boundedRunFailed = stop.reason?.startsWith('--duration') && unexpectedExits > 0;
+  process.exit(failure || boundedRunFailed ? 1 : 0);
 }
 
+/** devnet.json: where everything is, for scripts and tests. */
 function describe(devnet: Devnet, prometheus: PrometheusServer | undefined) {
   const pids = new Map(devnet.pids().map(({ name, pid }) => [name, pid]));
   return {

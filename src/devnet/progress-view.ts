@@ -12,7 +12,8 @@ export interface NodeRow {
 export interface Overview {
   readonly elapsedMs: number;
   readonly block: number | undefined;
-  readonly wallets: number;
+  /** Groups formed so far, e.g. "wallets 1". */
+  readonly groups: string;
   /** What the chain is doing about groups, e.g. "DKG running for 4s". */
   readonly activity: string;
 }
@@ -34,7 +35,7 @@ const seconds = (ms: number) => formatDuration(Math.floor(ms / 1000) * 1000);
 
 export function overviewLine(overview: Overview): string {
   const block = overview.block === undefined ? '-' : String(overview.block);
-  return `devnet up ${seconds(overview.elapsedMs)} · block ${block} · wallets ${overview.wallets} · ${overview.activity}`;
+  return `devnet up ${seconds(overview.elapsedMs)} · block ${block} · ${overview.groups} · ${overview.activity}`;
 }
 
 /** The live table: an overview line, a header and one aligned row per node. */
