@@ -92,6 +92,7 @@ describe('keep-client devnet flags', () => {
     writeFileSync(join(dir.path, 'something'), '');
     for (const [args, message] of [
       [['--nodes', '0'], 'keep-client: --nodes = "0": must be an integer from 1 to 64\n'],
+      [['--threshold', '1'], 'keep-client: --threshold = "1": must be an integer from 2 to 20\n'],
       [['--threshold', '19'], 'keep-client: --threshold = 19: must not exceed the group quorum (18)\n'],
       [
         ['--group-size', '10', '--group-quorum', '11'],
@@ -191,9 +192,22 @@ describe('keep-client devnet: a chain, node processes and Prometheus from one co
     assert.deepEqual(targets.map((t) => t.labels.node).sort(), ['node-0', 'node-1', 'node-2', 'node-3']);
   });
 
+  test('a child that dies is reported with its log file', async () => {
+    const victim = state.nodes[3]!;
+    process.kill(victim.pid, 'SIGKILL');
+    await devnet.line(
+      new RegExp(`node-3 exited unexpectedly \\(signal SIGKILL\\); its log: ${victim.log}`),
+      10_000,
+    );
+  });
+
   test('SIGINT stops every child process and exits 0', async () => {
-    const pids = childPids(state);
-    for (const pid of pids) assert.ok(alive(pid));
+    const pids = childPids(state).filter(alive);
+    assert.equal(
+      pids.length,
+      1 + 3 + (state.prometheus ? 1 : 0),
+      'the chain, three nodes and prometheus run',
+    );
     devnet.child.kill('SIGINT');
     const exit = await devnet.exited;
     assert.deepEqual(exit, { code: 0, signal: null });
@@ -203,14 +217,14 @@ describe('keep-client devnet: a chain, node processes and Prometheus from one co
 });
 
 describe('keep-client devnet without Prometheus installed', () => {
-  test('says how to install it, carries on, and a --duration run ends by itself with exit 0', async () => {
+  test('says how to install it, carries on, and a --duration run that formed a wallet exits 0', async () => {
     const dir = tempDir();
     // A PATH with a shell and nothing else: no prometheus on it.
     const bin = join(dir.path, 'bin');
     mkdirSync(bin);
     symlinkSync('/bin/sh', join(bin, 'sh'));
     const devnet = startDevnet(
-      ['--dir', join(dir.path, 'net'), '--nodes', '1', '--group-size', '1', '--duration', '3s'],
+      ['--dir', join(dir.path, 'net'), '--nodes', '1', '--group-size', '2', '--duration', '15s'],
       {
         PATH: bin,
       },
@@ -221,7 +235,8 @@ describe('keep-client devnet without Prometheus installed', () => {
       devnet.output(),
       /prometheus: not installed, carrying on without it \(to get it: apt-get install prometheus\)/,
     );
-    assert.match(devnet.output(), /stopping \(--duration 3s\)/);
+    assert.match(devnet.output(), /wallet \w+… registered at block \d+, .*; seats: node-0 2/);
+    assert.match(devnet.output(), /stopping \(--duration 15s\)/);
     const state = readState(join(dir.path, 'net'));
     assert.equal(state.prometheus, null);
     assert.deepEqual(childPids(state).filter(alive), []);

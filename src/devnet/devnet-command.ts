@@ -53,8 +53,8 @@ function stopRequests(durationMs: number | undefined, duration: string | undefin
 
 /**
  * `keep-client devnet`: lays out and starts the devnet, starts Prometheus, requests the groups,
- * shows progress until SIGINT/SIGTERM or --duration, then stops every child. Exit 0, or 1 when
- * start-up failed or a child died during a --duration run (the CI smoke test).
+ * shows progress until SIGINT/SIGTERM or --duration, then stops every child. Exit 0; 1 when
+ * start-up failed, or when a --duration run (CI's smoke test) saw a child die or formed no wallet.
  */
 export async function runDevnet(flags: DevnetFlags): Promise<never> {
   const settings = devnetSettings(flags);
@@ -65,7 +65,7 @@ export async function runDevnet(flags: DevnetFlags): Promise<never> {
   const { shape } = settings;
   const { groupSize, groupQuorum, honestThreshold } = shape.wallet;
   out.say(
-    `keep-client devnet: ${shape.nodes} nodes, wallet group of ${groupSize} seats ` +
+    `keep-client devnet: ${plural(shape.nodes, 'node')}, wallet group of ${plural(groupSize, 'seat')} ` +
       `(quorum ${groupQuorum}, threshold ${honestThreshold}), ${shape.blockTimeMs}ms blocks`,
   );
   out.say(`directory: ${dir} (keys, configs and data; every process's output in ${join(dir, 'logs')})`);
@@ -73,7 +73,6 @@ export async function runDevnet(flags: DevnetFlags): Promise<never> {
   let devnet: Devnet | undefined;
   let prometheus: PrometheusServer | undefined;
   let progress: DevnetProgress | undefined;
-  let unexpectedExits = 0;
   process.on('exit', () => {
     devnet?.killAll();
     if (prometheus?.running()) process.kill(prometheus.pid, 'SIGKILL');
@@ -82,7 +81,6 @@ export async function runDevnet(flags: DevnetFlags): Promise<never> {
   let failure: string | undefined;
   try {
     devnet = await Devnet.prepare({ dir, shape, password: DEVNET_PASSWORD });
-    devnet.onUnexpectedExit(() => unexpectedExits++);
     progress = new DevnetProgress(devnet, out, startedAt);
     if (!stop.reason) {
       await devnet.start();
@@ -112,9 +110,18 @@ export async function runDevnet(flags: DevnetFlags): Promise<never> {
   await prometheus?.stop();
   stop.done();
   out.say(`stopped; the devnet's files stay in ${dir}`);
-  const boundedRunFailed = stop.reason?.startsWith('--duration') && unexpectedExits > 0;
-  process.exit(failure || boundedRunFailed ? 1 : 0);
+  if (failure) process.exit(1);
+  if (stop.reason?.startsWith('--duration')) {
+    const problems = progress?.problems() ?? [];
+    if (problems.length) {
+      out.say(`the run failed: ${problems.join('; ')}`);
+      process.exit(1);
+    }
+  }
+  process.exit(0);
 }
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** devnet.json: where everything is, for scripts and tests. */
 function describe(devnet: Devnet, prometheus: PrometheusServer | undefined) {

@@ -52,12 +52,13 @@ function duration(flag: string, text: string | undefined, minMs: number): number
 export function devnetSettings(flags: DevnetFlags): DevnetSettings {
   const preset = flags.productionShape ? PRODUCTION_SHAPE : DEFAULT_SHAPE;
   const nodes = integer('nodes', flags.nodes, 1, MAX_NODES) ?? preset.nodes;
-  const groupSize = integer('group-size', flags.groupSize, 1, 1000);
+  // FROST needs at least two signers.
+  const groupSize = integer('group-size', flags.groupSize, 2, 1000);
   const base = groupSize === undefined ? preset.wallet : proportionalGroup(groupSize);
   const wallet = {
     groupSize: base.groupSize,
     groupQuorum: integer('group-quorum', flags.groupQuorum, 1, base.groupSize) ?? base.groupQuorum,
-    honestThreshold: integer('threshold', flags.threshold, 1, base.groupSize) ?? base.honestThreshold,
+    honestThreshold: integer('threshold', flags.threshold, 2, base.groupSize) ?? base.honestThreshold,
   };
   if (wallet.honestThreshold > wallet.groupQuorum)
     throw new ConfigError(

@@ -49,6 +49,14 @@ export class DevnetProgress {
     this.timer = setInterval(() => this.tick(), this.out.live ? TTY_REFRESH_MS : PLAIN_STATUS_MS);
   }
 
+  /** What went wrong so far: children that died, kinds of group not formed. */
+  problems(): string[] {
+    return [
+      ...[...this.exits].map(([name, how]) => `${name} ${how}`),
+      ...[...this.formed].filter(([, count]) => count === 0).map(([kind]) => `no ${kind} formed`),
+    ];
+  }
+
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
