@@ -3,10 +3,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { sampleValue, scrape } from './helpers/exposition.js';
-import { eventually } from './helpers/metrics.js';
-import { KEEP_CLIENT, runCli, tempDir } from './helpers/process.js';
-import { toolSkipReason } from './helpers/tools.js';
+import { sampleValue, scrape } from '../helpers/exposition.js';
+import { eventually } from '../helpers/metrics.js';
+import { KEEP_CLIENT, runCli, tempDir } from '../helpers/process.js';
+import { toolSkipReason } from '../helpers/tools.js';
 
 interface DevnetState {
   chain: { url: string; pid: number; log: string };
