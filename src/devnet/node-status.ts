@@ -27,7 +27,7 @@ interface Diagnostics {
 export async function readNodeStatus(
   metricsUrl: string,
   diagnosticsUrl: string,
-  timeoutMs = 2000,
+  timeoutMs = 5000,
 ): Promise<NodeStatus | undefined> {
   try {
     const [metrics, diagnostics] = await Promise.all([
