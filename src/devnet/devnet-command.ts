@@ -79,6 +79,7 @@ export async function runDevnet(flags: DevnetFlags): Promise<never> {
   });
 
   let failure: string | undefined;
+  let stopping = false;
   try {
     devnet = await Devnet.prepare({ dir, shape, password: DEVNET_PASSWORD });
     progress = new DevnetProgress(devnet, out, startedAt);
@@ -89,6 +90,12 @@ export async function runDevnet(flags: DevnetFlags): Promise<never> {
     }
     if (!stop.reason && settings.prometheus) prometheus = await startDevnetPrometheus(devnet, out);
     else if (!settings.prometheus) out.say('prometheus: off (--no-prometheus)');
+    void prometheus?.exited.then((exit) => {
+      if (!stopping)
+        out.say(
+          `prometheus exited unexpectedly (${exit.code ?? exit.signal}); its log: ${join(dir, 'logs')}/prometheus.log`,
+        );
+    });
     if (!stop.reason) {
       writeFileSync(join(dir, 'devnet.json'), `${JSON.stringify(describe(devnet, prometheus), null, 2)}\n`);
       if (!(await devnet.waitForMesh(MESH_TIMEOUT_MS)))
@@ -104,6 +111,7 @@ export async function runDevnet(flags: DevnetFlags): Promise<never> {
   }
   if (!failure) await stop.requested;
 
+  stopping = true;
   progress?.stop();
   out.say(`stopping (${stop.reason ?? 'start-up failed'})`);
   await devnet?.stop();
