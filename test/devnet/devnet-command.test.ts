@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ALERT_RULES } from '../../src/devnet/devnet-prometheus.js';
 import { sampleValue, scrape } from '../helpers/exposition.js';
 import { eventually } from '../helpers/metrics.js';
 import { KEEP_CLIENT, runCli, tempDir } from '../helpers/process.js';
@@ -59,6 +68,27 @@ const alive = (pid: number) => {
 };
 
 const readState = (dir: string) => JSON.parse(readFileSync(join(dir, 'devnet.json'), 'utf8')) as DevnetState;
+
+/** Pids of running processes whose command line contains the text. */
+function processesMentioning(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+async function prometheusQuery(url: string, expr: string) {
+  const body = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as {
+    data: { result: { metric: Record<string, string> }[] };
+  };
+  return body.data.result;
+}
 
 function childPids(state: DevnetState): number[] {
   return [
@@ -190,6 +220,25 @@ describe('keep-client devnet: a chain, node processes and Prometheus from one co
       'four healthy targets',
     );
     assert.deepEqual(targets.map((t) => t.labels.node).sort(), ['node-0', 'node-1', 'node-2', 'node-3']);
+    const heartbeats = await eventually(
+      () =>
+        prometheusQuery(
+          state.prometheus!.url,
+          'performance_wallet_action_success_total{action="heartbeat"} > 0',
+        ),
+      (result) => result.length > 0,
+      30_000,
+      'heartbeats in Prometheus',
+    );
+    assert.ok(heartbeats.every((series) => series.metric.node?.startsWith('node-')));
+    // The monitoring kit's alert rules, once they exist, are loaded.
+    if (existsSync(ALERT_RULES)) {
+      assert.match(devnet.output(), /prometheus: .*; alert rules /);
+      const rules = (await (await fetch(`${state.prometheus.url}/api/v1/rules`)).json()) as {
+        data: { groups: unknown[] };
+      };
+      assert.ok(rules.data.groups.length > 0);
+    }
   });
 
   test('a child that dies is reported with its log file', async () => {
@@ -213,6 +262,7 @@ describe('keep-client devnet: a chain, node processes and Prometheus from one co
     assert.deepEqual(exit, { code: 0, signal: null });
     assert.match(devnet.output(), /stopping \(SIGINT\)/);
     assert.deepEqual(pids.filter(alive), [], 'no chain, node or prometheus process is left');
+    assert.deepEqual(processesMentioning(devnetDir), [], 'no process refers to the devnet directory');
   });
 });
 

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError } from '../../src/config/load.js';
+import { LiveArea } from '../../src/devnet/live-area.js';
 import { devnetSettings } from '../../src/devnet/options.js';
 import { prometheusConfig } from '../../src/devnet/prometheus.js';
 import { renderPlain, renderTable } from '../../src/devnet/progress-view.js';
@@ -107,5 +108,25 @@ describe('the progress display', () => {
       'node-0 running peers=3 block=120 dkg=1/0 seats=5 wallets=1 signatures=12/1 heartbeats=11/1 failures=2',
       'node-1 exited (code 1)',
     ]);
+  });
+});
+
+describe('the live area of a terminal', () => {
+  test('redraws its lines in place and scrolls log lines above them', () => {
+    let written = '';
+    const terminal = { columns: 30, write: (text: string) => (written += text) };
+    const area = new LiveArea(terminal as unknown as NodeJS.WriteStream);
+    area.update(['first', 'second']);
+    assert.equal(written, 'first\nsecond\n');
+    written = '';
+    area.update(['a line longer than the terminal']);
+    assert.equal(written, '\x1b[2F\x1b[Ja line longer than the termin\n', 'cut to the width');
+    written = '';
+    area.log('event');
+    assert.equal(written, '\x1b[1F\x1b[Jevent\na line longer than the termin\n');
+    area.release();
+    written = '';
+    area.update(['new']);
+    assert.equal(written, 'new\n', 'a released area is not erased');
   });
 });
