@@ -7,10 +7,10 @@
 import '../src/net/libp2p/polyfill.js';
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { generateOperatorKey } from '../src/crypto/operator-key.js';
+import { freePort } from '../src/devnet/free-port.js';
 import { peerIdOfOperatorKey } from '../src/net/libp2p/identity.js';
 import type { Mode, PhaseStats, PublishResult, Request } from './network-node.js';
 
@@ -85,16 +85,6 @@ class Child {
     await this.exited;
     clearTimeout(timer);
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
