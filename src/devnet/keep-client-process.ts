@@ -44,11 +44,10 @@ export function spawnKeepClient(argv: string[], options: SpawnOptions): Promise<
     ? createWriteStream(options.logFile, { flags: 'a' })
     : undefined;
   const exited = new Promise<Exit>((resolve) =>
-    child.on('exit', (code, signal) => {
-      log?.end();
-      resolve({ code, signal });
-    }),
+    child.on('exit', (code, signal) => resolve({ code, signal })),
   );
+  // Output can still arrive after 'exit'; 'close' comes once stdout and stderr are drained.
+  child.on('close', () => log?.end());
   const running = () => child.exitCode === null && child.signalCode === null;
   const handle: KeepClientProcess = {
     child,
