@@ -40,19 +40,21 @@ export async function startDevnetPrometheus(
       logFile: join(devnet.layout.logsDir, 'prometheus.log'),
       detached: true,
     });
-  const attempts = existsSync(ALERT_RULES) ? [[ALERT_RULES], []] : [[]];
-  for (const ruleFiles of attempts) {
+  // A second try on a new port (another process may have taken the first), then without the rules.
+  const rules = existsSync(ALERT_RULES) ? [ALERT_RULES] : [];
+  const attempts = rules.length ? [rules, rules, []] : [[], []];
+  for (const [i, ruleFiles] of attempts.entries()) {
     try {
       const server = await start(ruleFiles);
-      const rules = ruleFiles.length ? `alert rules ${ALERT_RULES}` : 'no alert rules';
+      const loaded = ruleFiles.length ? `alert rules ${ALERT_RULES}` : 'no alert rules';
       out.say(
-        `prometheus: ${server.url} (scraping ${targets.length} nodes every ${SCRAPE_INTERVAL}; ${rules})`,
+        `prometheus: ${server.url} (scraping ${targets.length} nodes every ${SCRAPE_INTERVAL}; ${loaded})`,
       );
       return server;
     } catch (err) {
-      out.say(
-        `prometheus: ${(err as Error).message}${ruleFiles.length ? '; retrying without alert rules' : ''}`,
-      );
+      const next = attempts[i + 1];
+      const then = next === undefined ? '' : next.length ? '; retrying' : '; retrying without alert rules';
+      out.say(`prometheus: ${(err as Error).message}${then}`);
     }
   }
   out.say('prometheus: carrying on without it');

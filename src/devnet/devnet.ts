@@ -4,7 +4,7 @@ import type { Unsubscribe } from '../chain/types.js';
 import { generateOperatorKey } from '../crypto/operator-key.js';
 import { DEVNET_GROUPS, type FormedGroup } from './groups.js';
 import { type Exit, type KeepClientProcess, spawnKeepClient } from './keep-client-process.js';
-import { type DevnetLayout, type NodeSetup, prepareLayout } from './layout.js';
+import { DevnetLayout, type NodeSetup } from './layout.js';
 import type { DevnetShape } from './shape.js';
 
 export interface UnexpectedExit {
@@ -16,6 +16,8 @@ export interface UnexpectedExit {
 /** How long a child gets to stop after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 10_000;
 const START_TIMEOUT_MS = 60_000;
+/** Start attempts when a picked port was taken by another process in the meantime. */
+const START_ATTEMPTS = 3;
 
 /**
  * The devnet orchestrator: a `keep-client chain` process and N `keep-client start` processes
@@ -39,7 +41,7 @@ export class Devnet {
 
   /** Writes keys and configurations into DIR; starts nothing. */
   static async prepare(options: { dir: string; shape: DevnetShape; password: string }): Promise<Devnet> {
-    const layout = await prepareLayout(options.dir, options.shape, options.password);
+    const layout = await DevnetLayout.write(options.dir, options.shape, options.password);
     return new Devnet(layout, options.shape, options.password);
   }
 
@@ -67,19 +69,26 @@ export class Devnet {
   }
 
   async startChain(): Promise<void> {
-    const { chain } = this.layout;
-    this.chainProcess = await this.spawn('chain', ['chain', '--config', chain.configFile], {
-      readyMessage: 'chain server started',
-      logFile: chain.logFile,
+    // Nodes that already run know the chain's URL: its port may change only before they start.
+    const canMove = !this.nodeProcesses.some((proc) => proc?.running());
+    this.chainProcess = await this.retryingPortConflicts(canMove ? 'chain' : undefined, () => {
+      const { chain } = this.layout;
+      return this.spawn('chain', ['chain', '--config', chain.configFile], {
+        readyMessage: 'chain server started',
+        logFile: chain.logFile,
+      });
     });
   }
 
   async startNode(index: number): Promise<void> {
-    const node = this.nodes[index]!;
-    this.nodeProcesses[index] = await this.spawn(node.name, ['start', '--config', node.configFile], {
-      readyMessage: 'node started',
-      logFile: node.logFile,
-      env: { KEEP_OPERATOR_PASSWORD: this.password },
+    // A node whose ports move is still found: it dials the others, whose addresses it knows.
+    this.nodeProcesses[index] = await this.retryingPortConflicts(index, () => {
+      const node = this.nodes[index]!;
+      return this.spawn(node.name, ['start', '--config', node.configFile], {
+        readyMessage: 'node started',
+        logFile: node.logFile,
+        env: { KEEP_OPERATOR_PASSWORD: this.password },
+      });
     });
   }
 
@@ -183,6 +192,21 @@ export class Devnet {
       for (const listener of this.exitListeners) listener({ name, exit, logFile: options.logFile });
     });
     return proc;
+  }
+
+  private async retryingPortConflicts(
+    target: 'chain' | number | undefined,
+    start: () => Promise<KeepClientProcess>,
+  ): Promise<KeepClientProcess> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await start();
+      } catch (err) {
+        const conflict = /\bEADDRINUSE\b/.test((err as Error).message);
+        if (!conflict || target === undefined || attempt === START_ATTEMPTS) throw err;
+        await this.layout.repickPorts(target);
+      }
+    }
   }
 
   private async stopProcess(proc: KeepClientProcess, signal: NodeJS.Signals): Promise<Exit> {

@@ -21,6 +21,7 @@ export interface NodeSetup {
   readonly name: string;
   readonly address: string;
   readonly peerId: string;
+  readonly p2pPort: number;
   readonly multiaddr: string;
   readonly metricsPort: number;
   readonly metricsUrl: string;
@@ -31,85 +32,122 @@ export interface NodeSetup {
   readonly logFile: string;
 }
 
-export interface DevnetLayout {
-  readonly dir: string;
-  readonly logsDir: string;
-  readonly chain: ChainSetup;
-  readonly nodes: readonly NodeSetup[];
+interface Identity {
+  readonly address: string;
+  readonly peerId: string;
 }
 
 /**
- * Writes a devnet into DIR: an operator key per node, a TOML configuration for the chain and
- * for every node (loopback ports picked now, every node bootstrapping from all others), and
- * the logs directory. Each file is checked with the node's own config loader.
+ * A devnet's directory: an operator key per node, and a TOML configuration for the chain and
+ * for every node (loopback ports, every node bootstrapping from all the others), each checked
+ * with the node's own config loader. Ports are picked free when the layout is written; one
+ * that another process took meanwhile can be picked again (the configurations are rewritten).
  */
-export async function prepareLayout(
-  dir: string,
-  shape: DevnetShape,
-  password: string,
-): Promise<DevnetLayout> {
-  const logsDir = join(dir, 'logs');
-  mkdirSync(logsDir, { recursive: true });
-  const tbtc = tbtcSettings(shape);
-  const blockTime = formatDuration(shape.blockTimeMs);
+export class DevnetLayout {
+  readonly logsDir: string;
+  private readonly tbtc: Record<string, number>;
+  private readonly blockTime: string;
+  private nodeSetups: NodeSetup[] | undefined;
 
-  const chainPort = await freePort();
-  const chain: ChainSetup = {
-    port: chainPort,
-    url: `tcp://127.0.0.1:${chainPort}`,
-    configFile: join(dir, 'chain.toml'),
-    logFile: join(logsDir, 'chain.log'),
-  };
-  writeConfig(chain.configFile, { chain: { Port: chain.port, BlockTime: blockTime }, tbtc });
+  private constructor(
+    readonly dir: string,
+    shape: DevnetShape,
+    private readonly identities: readonly Identity[],
+    private chainPort: number,
+    private readonly nodePorts: { p2p: number; metrics: number }[],
+  ) {
+    this.logsDir = join(dir, 'logs');
+    this.tbtc = tbtcSettings(shape);
+    this.blockTime = formatDuration(shape.blockTimeMs);
+  }
 
-  const nodes: (NodeSetup & { p2pPort: number })[] = [];
-  for (let index = 0; index < shape.nodes; index++) {
-    const name = `node-${index}`;
-    const storageDir = join(dir, name);
-    mkdirSync(storageDir, { recursive: true });
-    const key = generateOperatorKey();
-    const keyFile = join(storageDir, 'operator-key.json');
-    await writeOperatorKeyFile(keyFile, key, password);
-    const p2pPort = await freePort();
-    const metricsPort = await freePort();
-    const peerId = peerIdOfOperatorKey(key.publicKey).toString();
-    nodes.push({
-      index,
-      name,
-      address: key.address,
-      peerId,
-      multiaddr: `/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${peerId}`,
-      p2pPort,
-      metricsPort,
-      metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-      diagnosticsUrl: `http://127.0.0.1:${metricsPort}/diagnostics`,
-      storageDir,
-      keyFile,
-      configFile: join(storageDir, 'config.toml'),
-      logFile: join(logsDir, `${name}.log`),
+  static async write(dir: string, shape: DevnetShape, password: string): Promise<DevnetLayout> {
+    mkdirSync(join(dir, 'logs'), { recursive: true });
+    const identities: Identity[] = [];
+    const nodePorts: { p2p: number; metrics: number }[] = [];
+    for (let index = 0; index < shape.nodes; index++) {
+      const key = generateOperatorKey();
+      mkdirSync(join(dir, nodeName(index)), { recursive: true });
+      await writeOperatorKeyFile(join(dir, nodeName(index), 'operator-key.json'), key, password);
+      identities.push({ address: key.address, peerId: peerIdOfOperatorKey(key.publicKey).toString() });
+      nodePorts.push({ p2p: await freePort(), metrics: await freePort() });
+    }
+    const layout = new DevnetLayout(dir, shape, identities, await freePort(), nodePorts);
+    layout.writeConfigs();
+    return layout;
+  }
+
+  get chain(): ChainSetup {
+    return {
+      port: this.chainPort,
+      url: `tcp://127.0.0.1:${this.chainPort}`,
+      configFile: join(this.dir, 'chain.toml'),
+      logFile: join(this.logsDir, 'chain.log'),
+    };
+  }
+
+  /** The nodes' setups; the same objects until ports are picked again. */
+  get nodes(): readonly NodeSetup[] {
+    this.nodeSetups ??= this.setups();
+    return this.nodeSetups;
+  }
+
+  private setups(): NodeSetup[] {
+    return this.identities.map((identity, index) => {
+      const name = nodeName(index);
+      const storageDir = join(this.dir, name);
+      const { p2p, metrics } = this.nodePorts[index]!;
+      return {
+        index,
+        name,
+        ...identity,
+        p2pPort: p2p,
+        multiaddr: `/ip4/127.0.0.1/tcp/${p2p}/p2p/${identity.peerId}`,
+        metricsPort: metrics,
+        metricsUrl: `http://127.0.0.1:${metrics}/metrics`,
+        diagnosticsUrl: `http://127.0.0.1:${metrics}/diagnostics`,
+        storageDir,
+        keyFile: join(storageDir, 'operator-key.json'),
+        configFile: join(storageDir, 'config.toml'),
+        logFile: join(this.logsDir, `${name}.log`),
+      };
     });
   }
-  for (const node of nodes) {
-    writeConfig(node.configFile, {
-      ClientInfo: {
-        Port: node.metricsPort,
-        Address: '127.0.0.1',
-        NetworkMetricsTick: '1s',
-        EthereumMetricsTick: '5s',
-      },
-      storage: { Dir: node.storageDir },
-      network: {
-        Port: node.p2pPort,
-        Address: '127.0.0.1',
-        Peers: nodes.filter((other) => other !== node).map((other) => other.multiaddr),
-      },
-      operator: { KeyFile: node.keyFile },
-      chain: { URL: chain.url, BlockTime: blockTime },
-      tbtc,
-    });
+
+  /** New ports for the chain (every configuration names it) or for one node. */
+  async repickPorts(target: 'chain' | number): Promise<void> {
+    if (target === 'chain') this.chainPort = await freePort();
+    else this.nodePorts[target] = { p2p: await freePort(), metrics: await freePort() };
+    this.writeConfigs();
   }
-  return { dir, logsDir, chain, nodes };
+
+  private writeConfigs(): void {
+    this.nodeSetups = undefined;
+    const { chain, nodes, tbtc, blockTime } = this;
+    writeConfig(chain.configFile, { chain: { Port: chain.port, BlockTime: blockTime }, tbtc });
+    for (const node of nodes) {
+      writeConfig(node.configFile, {
+        ClientInfo: {
+          Port: node.metricsPort,
+          Address: '127.0.0.1',
+          NetworkMetricsTick: '1s',
+          EthereumMetricsTick: '5s',
+        },
+        storage: { Dir: node.storageDir },
+        network: {
+          Port: node.p2pPort,
+          Address: '127.0.0.1',
+          Peers: nodes.filter((other) => other.index !== node.index).map((other) => other.multiaddr),
+        },
+        operator: { KeyFile: node.keyFile },
+        chain: { URL: chain.url, BlockTime: blockTime },
+        tbtc,
+      });
+    }
+  }
 }
+
+const nodeName = (index: number) => `node-${index}`;
 
 function writeConfig(file: string, content: Record<string, Record<string, unknown>>): void {
   writeFileSync(file, `# Written by keep-client devnet.\n${stringify(content)}\n`);

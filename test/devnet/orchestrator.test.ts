@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { Devnet, type UnexpectedExit } from '../../src/devnet/devnet.js';
@@ -14,14 +15,34 @@ describe('the devnet orchestrator, driven step by step as a scenario would', () 
   let devnet: Devnet;
   const exits: UnexpectedExit[] = [];
 
+  // Ports the layout picked, taken by another process before the devnet starts.
+  const squatters: Server[] = [];
+  let taken: { chain: number; p2p: number };
+
   before(async () => {
     devnet = await Devnet.prepare({ dir: dir.path, shape, password: 'orchestrator test' });
     devnet.onUnexpectedExit((exit) => exits.push(exit));
+    taken = { chain: devnet.layout.chain.port, p2p: devnet.nodes[2]!.p2pPort };
+    for (const port of Object.values(taken)) {
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      squatters.push(server);
+    }
     await devnet.start();
   });
   after(async () => {
     await devnet?.stop();
+    for (const server of squatters) server.close();
     dir.remove();
+  });
+
+  test('a port taken between the layout and the start is picked again', () => {
+    assert.notEqual(devnet.layout.chain.port, taken.chain);
+    assert.notEqual(devnet.nodes[2]!.p2pPort, taken.p2p);
+    assert.equal(loadConfig({ file: devnet.nodes[0]!.configFile }).chain.URL, devnet.layout.chain.url);
+    assert.ok(
+      loadConfig({ file: devnet.nodes[0]!.configFile }).network.Peers.includes(devnet.nodes[2]!.multiaddr),
+    );
   });
 
   test('lays out a key file and a loadable configuration per node, all on loopback', () => {
@@ -37,7 +58,7 @@ describe('the devnet orchestrator, driven step by step as a scenario would', () 
       assert.equal(config.ClientInfo.Port, node.metricsPort);
       assert.deepEqual(
         config.network.Peers,
-        devnet.nodes.filter((other) => other !== node).map((other) => other.multiaddr),
+        devnet.nodes.filter((other) => other.index !== node.index).map((other) => other.multiaddr),
       );
       assert.equal(config.tbtc.HonestThreshold, chain.tbtc.HonestThreshold);
     }
