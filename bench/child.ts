@@ -1,7 +1,6 @@
 /** Bench helpers shared by the multi-process benchmarks: forked nodes driven over IPC. */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 
 type Reply = { id: number; result?: unknown; error?: string };
 
@@ -85,15 +84,7 @@ export function serveRequests<Request extends { cmd: string }>(
   setTimeout(() => process.exit(2), lifetimeMs).unref();
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+export { freePort } from '../src/devnet/free-port.js';
 
 export function percentile(sorted: readonly number[], p: number): number {
   return sorted.length === 0 ? Number.NaN : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;

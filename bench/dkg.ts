@@ -1,17 +1,13 @@
 /**
  * Wallet DKG: 100 seats, threshold 51 (quorum 90), on node processes over libp2p and a chain
- * server, against noble's reference DKG rounds called directly for every member (n=30, t=16).
+ * server (a devnet in production shape), against noble's reference DKG rounds called directly
+ * for every member (n=30, t=16).
  * Run: npm run bench:dkg   (BENCH_NODES=2 BENCH_RUNS=3 BENCH_BLOCK_MS=100 are the defaults)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { schnorr_FROST } from '@noble/curves/secp256k1.js';
-import { pino } from 'pino';
-import { connectChain } from '../src/chain/rpc/chain-client.js';
 import type { DkgResultSubmittedEvent, WalletRegisteredEvent } from '../src/chain/types.js';
 import {
   dealersWithInvalidShares,
@@ -21,44 +17,20 @@ import {
   type ReceivedShare,
   sharesFor,
 } from '../src/crypto/frost-dkg.js';
-import { generateOperatorKey } from '../src/crypto/operator-key.js';
-import { peerIdOfOperatorKey } from '../src/net/libp2p/identity.js';
-import { writeOperatorKeyFile } from '../src/storage/operator-key-file.js';
+import { Devnet } from '../src/devnet/devnet.js';
+import { PRODUCTION_SHAPE, tbtcSettings } from '../src/devnet/shape.js';
 
-const KEEP_CLIENT = fileURLToPath(new URL('../../bin/keep-client.js', import.meta.url));
 const NODES = Number(process.env.BENCH_NODES ?? 2); // one node process per core of this machine
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 100);
-const CHALLENGE_BLOCKS = 5;
-const TBTC = [
-  ...['--tbtc.groupSize', '100', '--tbtc.groupQuorum', '90', '--tbtc.honestThreshold', '51'],
-  ...['--tbtc.dkgPhaseBlocks', '300', '--tbtc.resultChallengePeriodBlocks', String(CHALLENGE_BLOCKS)],
-  ...['--tbtc.resultSubmissionTimeoutBlocks', '3000'],
-];
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-function spawnReady(args: string[], ready: string, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [KEEP_CLIENT, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk) => {
-      buffered += chunk;
-      if (buffered.includes(`"msg":"${ready}"`)) resolve(child);
-      if (buffered.length > 1 << 20) buffered = buffered.slice(-4096);
-    });
-    child.once('exit', (code) => reject(new Error(`keep-client ${args[0]} exited with ${code}`)));
-  });
-}
+// The devnet's production shape, without coordination windows (no heartbeat between the runs).
+const SHAPE = {
+  ...PRODUCTION_SHAPE,
+  nodes: NODES,
+  blockTimeMs: BLOCK_MS,
+  pace: { ...PRODUCTION_SHAPE.pace, coordinationEveryMs: 24 * 3_600_000 },
+};
+const CHALLENGE_BLOCKS = tbtcSettings(SHAPE).ResultChallengePeriodBlocks;
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
@@ -101,85 +73,31 @@ function oursInProcess(n: number, t: number): number {
 
 async function multiProcess(): Promise<{ protocol: number[]; chainWait: number[]; total: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'keep-bench-dkg-'));
-  const children: ChildProcess[] = [];
+  const devnet = await Devnet.prepare({ dir, shape: SHAPE, password: 'bench' });
   try {
-    const chainPort = await freePort();
-    const url = `tcp://127.0.0.1:${chainPort}`;
-    children.push(
-      await spawnReady(
-        ['chain', '--chain.port', String(chainPort), '--chain.blockTime', `${BLOCK_MS}ms`, ...TBTC],
-        'chain server started',
-      ),
-    );
-    const setups: { keyFile: string; port: number; multiaddr: string }[] = [];
-    for (let i = 0; i < NODES; i++) {
-      const key = generateOperatorKey();
-      const keyFile = join(dir, `key-${i}.json`);
-      await writeOperatorKeyFile(keyFile, key, 'bench');
-      const port = await freePort();
-      setups.push({
-        keyFile,
-        port,
-        multiaddr: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerIdOfOperatorKey(key.publicKey)}`,
-      });
-    }
-    const nodes = await Promise.all(
-      setups.map((setup, i) =>
-        spawnReady(
-          [
-            'start',
-            ...[
-              '--chain.url',
-              url,
-              '--storage.dir',
-              join(dir, `node-${i}`),
-              '--operator.keyFile',
-              setup.keyFile,
-            ],
-            ...[
-              '--network.address',
-              '127.0.0.1',
-              '--network.port',
-              String(setup.port),
-              '--clientInfo.port',
-              '0',
-            ],
-            ...[
-              '--network.peers',
-              setups
-                .filter((_, j) => j !== i)
-                .map((s) => s.multiaddr)
-                .join(','),
-              ...TBTC,
-            ],
-          ],
-          'node started',
-          { KEEP_OPERATOR_PASSWORD: 'bench' },
-        ),
-      ),
-    );
-    children.push(...nodes);
-    const observer = await connectChain({ url, key: generateOperatorKey(), log: pino({ level: 'silent' }) });
-    await new Promise((r) => setTimeout(r, 3000)); // connections and gossipsub meshes settle
+    await devnet.start();
+    if (!(await devnet.waitForMesh(30_000))) throw new Error('the nodes did not connect');
+    await new Promise((r) => setTimeout(r, 3000)); // gossipsub meshes settle
+    const registry = devnet.observer.walletRegistry;
     const results = { protocol: [] as number[], chainWait: [] as number[], total: [] as number[] };
     for (let run = 0; run < RUNS; run++) {
       let started = 0;
       let submitted = 0;
       const done = new Promise<WalletRegisteredEvent>((resolve) => {
         const stops = [
-          observer.walletRegistry.onDkgStarted(() => {
+          registry.onDkgStarted(() => {
             started = performance.now();
           }),
-          observer.walletRegistry.onDkgResultSubmitted((_event: DkgResultSubmittedEvent) => {
+          registry.onDkgResultSubmitted((_event: DkgResultSubmittedEvent) => {
             submitted ||= performance.now();
           }),
-          observer.walletRegistry.onWalletRegistered((event) => {
+          registry.onWalletRegistered((event) => {
             for (const stop of stops) stop();
             resolve(event);
           }),
         ];
       });
-      await observer.walletRegistry.requestNewWallet();
+      await registry.requestNewWallet();
       const wallet = await done;
       const registered = performance.now();
       if (wallet.members.length < 90) throw new Error(`only ${wallet.members.length} seats registered`);
@@ -187,10 +105,9 @@ async function multiProcess(): Promise<{ protocol: number[]; chainWait: number[]
       results.chainWait.push(registered - submitted);
       results.total.push(registered - started);
     }
-    await observer.close();
     return results;
   } finally {
-    for (const child of children) child.kill('SIGKILL');
+    await devnet.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -7,7 +7,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +27,7 @@ import { connectChain } from '../src/chain/rpc/chain-client.js';
 import type { BeaconGroupRegisteredEvent, RelayEntrySubmittedEvent } from '../src/chain/types.js';
 import { randomScalar, scalarToBytes } from '../src/crypto/bls-dkg.js';
 import { generateOperatorKey } from '../src/crypto/operator-key.js';
+import { freePort } from '../src/devnet/free-port.js';
 import { peerIdOfOperatorKey } from '../src/net/libp2p/identity.js';
 import { writeOperatorKeyFile } from '../src/storage/operator-key-file.js';
 
@@ -50,12 +50,6 @@ const BEACON = [
   ...['--beacon.resultSubmissionTimeoutBlocks', '6000', '--beacon.relayEntryTimeoutBlocks', '600'],
 ];
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 
 function spawnReady(args: string[], ready: string, env: Record<string, string> = {}): Promise<ChildProcess> {

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { type Config, describeDefault, fieldsOf, flagName, SECTION_NAMES } from '../config/schema.js';
 import { createLogger, type Logger } from '../log.js';
 import { OperatorKeyError } from '../storage/operator-key-file.js';
+import { addDevnetOptions } from '../devnet/options.js';
 import { StartupError } from './startup-error.js';
 import { CLIENT_VERSION } from '../version.js';
 
@@ -62,6 +63,8 @@ const chain = (options: Record<string, string>) =>
   runUntilSignal(options, async (config, log) =>
     (await import('./chain-command.js')).startChainCommand(config, log),
   );
+const devnet = async (options: Record<string, string | boolean>) =>
+  (await import('../devnet/devnet-command.js')).runDevnet(options);
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('keep-client')
@@ -88,6 +91,13 @@ export async function main(argv: string[]): Promise<void> {
         'Serve a local chain to node processes on 127.0.0.1:[chain] Port (their [chain] URL points at it)',
       ),
   ).action(chain);
+  addDevnetOptions(
+    program
+      .command('devnet')
+      .description(
+        'Run a local network: a chain server, N node processes and Prometheus; request a wallet and show progress',
+      ),
+  ).action(devnet);
 
   try {
     await program.parseAsync(argv);

@@ -1,28 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  KEEP_CLIENT,
+  type KeepClientProcess,
+  spawnKeepClient,
+} from '../../src/devnet/keep-client-process.js';
 
-/** bin/keep-client.js, from the compiled helper at dist/test/helpers/. */
-export const KEEP_CLIENT = fileURLToPath(new URL('../../../bin/keep-client.js', import.meta.url));
+export { freePort } from '../../src/devnet/free-port.js';
+export { KEEP_CLIENT };
 
 export function tempDir(prefix = 'keep-test-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
-
-/** A loopback TCP port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface CliResult {
@@ -55,14 +46,9 @@ export function runCli(
   });
 }
 
-export interface NodeProcess {
-  readonly child: ChildProcess;
-  readonly pid: number;
+export interface NodeProcess extends KeepClientProcess {
   /** Parsed JSON log lines seen so far. */
   readonly logs: Record<string, unknown>[];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Sends the signal and waits for the process to exit. */
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Starts `keep-client start ARGS` (libp2p on a free loopback port) and resolves once it logged "node started". */
@@ -80,60 +66,17 @@ export function startChainProcess(args: string[]): Promise<NodeProcess> {
   return startKeepClient(['chain', ...args], 'chain server started');
 }
 
-function startKeepClient(
+async function startKeepClient(
   argv: string[],
   readyMessage: string,
   options: { readyTimeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [KEEP_CLIENT, ...argv], {
-    stdio: 'pipe',
-    env: { ...process.env, ...options.env },
-  });
   const logs: Record<string, unknown>[] = [];
-  let stderr = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`keep-client ${argv[0]} did not start in time; stderr: ${stderr}`));
-    }, options.readyTimeoutMs ?? 20_000);
-    let buffered = '';
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        newline = buffered.indexOf('\n');
-        try {
-          const entry = JSON.parse(line) as Record<string, unknown>;
-          logs.push(entry);
-          if (entry.msg === readyMessage) {
-            clearTimeout(timer);
-            resolve({
-              child,
-              pid: child.pid!,
-              logs,
-              exited,
-              stop: (signal = 'SIGTERM') => {
-                if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-                return exited;
-              },
-            });
-          }
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    void exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`keep-client ${argv[0]} exited with ${code} before it started; stderr: ${stderr}`));
-    });
+  const started = await spawnKeepClient(argv, {
+    readyMessage,
+    readyTimeoutMs: options.readyTimeoutMs,
+    env: options.env,
+    onLogLine: (entry) => logs.push(entry),
   });
+  return { ...started, logs };
 }
