@@ -50,8 +50,6 @@ const BEACON = [
   ...['--beacon.resultSubmissionTimeoutBlocks', '6000', '--beacon.relayEntryTimeoutBlocks', '600'],
 ];
 
-  });
-
 function spawnReady(args: string[], ready: string, env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [KEEP_CLIENT, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
