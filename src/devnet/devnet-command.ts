@@ -7,11 +7,13 @@ import { Devnet } from './devnet.js';
 import { startDevnetPrometheus } from './devnet-prometheus.js';
 import { type DevnetFlags, devnetSettings } from './options.js';
 import { DevnetProgress } from './progress.js';
+import { runScenario } from './scenario.js';
 import type { PrometheusServer } from './prometheus.js';
 
 /** Node key files of a devnet are sealed with this password: the network is throw-away. */
 export const DEVNET_PASSWORD = 'keep-devnet';
 const MESH_TIMEOUT_MS = 30_000;
+const SCENARIO_STEP_TIMEOUT_MS = 180_000;
 
 function devnetDirectory(dir: string | undefined): string {
   if (dir === undefined) return mkdtempSync(join(tmpdir(), 'keep-devnet-'));
@@ -66,7 +68,8 @@ export async function runDevnet(flags: DevnetFlags): Promise<never> {
   const { groupSize, groupQuorum, honestThreshold } = shape.wallet;
   out.say(
     `keep-client devnet: ${plural(shape.nodes, 'node')}, wallet group of ${plural(groupSize, 'seat')} ` +
-      `(quorum ${groupQuorum}, threshold ${honestThreshold}), ${shape.blockTimeMs}ms blocks`,
+      `(quorum ${groupQuorum}, threshold ${honestThreshold}), beacon group of ${plural(shape.beacon.groupSize, 'seat')} ` +
+      `(threshold ${shape.beacon.honestThreshold}), ${shape.blockTimeMs}ms blocks`,
   );
   out.say(`directory: ${dir} (keys, configs and data; every process's output in ${join(dir, 'logs')})`);
 
@@ -80,6 +83,7 @@ export async function runDevnet(flags: DevnetFlags): Promise<never> {
 
   let failure: string | undefined;
   let stopping = false;
+  let scenario: Promise<string | undefined> | undefined;
   try {
     devnet = await Devnet.prepare({ dir, shape, password: DEVNET_PASSWORD });
     progress = new DevnetProgress(devnet, out, startedAt);
@@ -101,9 +105,26 @@ export async function runDevnet(flags: DevnetFlags): Promise<never> {
       if (!(await devnet.waitForMesh(MESH_TIMEOUT_MS)))
         out.say('warning: not every node is connected to every other one yet; requesting groups anyway');
       progress.watchChain();
-      await devnet.requestGroups();
-      out.say(`requested a wallet: DKG of ${groupSize} seats`);
-      progress.start();
+      if (settings.scenario) {
+        progress.start();
+        scenario = runScenario(devnet, {
+          say: (line) => out.say(line),
+          stepTimeoutMs: SCENARIO_STEP_TIMEOUT_MS,
+        }).then(
+          () => undefined,
+          (err: Error) => {
+            out.say(err.message);
+            return err.message;
+          },
+        );
+      } else {
+        await devnet.requestGroups((err) => out.say(`requesting a group failed: ${err.message}`));
+        out.say(
+          `requested a wallet: DKG of ${groupSize} seats; then a beacon group of ${shape.beacon.groupSize} seats, ` +
+            'and a relay entry periodically',
+        );
+        progress.start();
+      }
     }
   } catch (err) {
     failure = (err as Error).message;
@@ -120,7 +141,13 @@ export async function runDevnet(flags: DevnetFlags): Promise<never> {
   out.say(`stopped; the devnet's files stay in ${dir}`);
   if (failure) process.exit(1);
   if (stop.reason?.startsWith('--duration')) {
-    const problems = progress?.problems() ?? [];
+    const scenarioProblem = settings.scenario
+      ? await Promise.race([scenario ?? Promise.resolve('not started'), Promise.resolve('did not complete')])
+      : undefined;
+    const problems = [
+      ...(progress?.problems() ?? []),
+      ...(scenarioProblem ? [`scenario ${scenarioProblem}`] : []),
+    ];
     if (problems.length) {
       out.say(`the run failed: ${problems.join('; ')}`);
       process.exit(1);

@@ -127,9 +127,21 @@ export class Devnet {
     }
   }
 
-  /** Asks the chain for every devnet group (a wallet; the beacon's group joins here). */
-  async requestGroups(): Promise<void> {
-    for (const group of DEVNET_GROUPS) await group.request(this.observer);
+  /**
+   * Asks the chain for the first devnet group (the wallet) and, as each group forms, for the
+   * next (the beacon group): the local chain runs one DKG at a time. Resolves after the first
+   * request; a later request that fails goes to `onLaterFailure`.
+   */
+  async requestGroups(onLaterFailure: (error: Error) => void = () => {}): Promise<void> {
+    const [first, ...rest] = DEVNET_GROUPS;
+    if (!first) return;
+    let formed = this.nextGroup(first.kind);
+    await first.request(this.observer);
+    for (const next of rest) {
+      const after = formed;
+      formed = this.nextGroup(next.kind);
+      void after.then(() => next.request(this.observer)).catch(onLaterFailure);
+    }
   }
 
   /** Calls the listener for every group the chain forms. */

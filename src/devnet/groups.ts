@@ -29,5 +29,22 @@ export const WALLET_GROUP: GroupKind = {
     ),
 };
 
-/** Every group a devnet requests, in order: the one place to add a kind (the beacon's group). */
-export const DEVNET_GROUPS: readonly GroupKind[] = [WALLET_GROUP];
+export const BEACON_GROUP: GroupKind = {
+  kind: 'beacon group',
+  request: (chain) => chain.randomBeacon.requestNewGroup(),
+  onFormed: (chain, listener) =>
+    chain.randomBeacon.onGroupRegistered((event) =>
+      listener({
+        kind: 'beacon group',
+        id: String(event.groupId),
+        members: event.members,
+        blockNumber: event.blockNumber,
+      }),
+    ),
+};
+
+/**
+ * Every group a devnet requests, in order. The local chain runs one DKG at a time, so each is
+ * requested once the one before it formed.
+ */
+export const DEVNET_GROUPS: readonly GroupKind[] = [WALLET_GROUP, BEACON_GROUP];

@@ -7,7 +7,7 @@ import { generateOperatorKey } from '../crypto/operator-key.js';
 import { peerIdOfOperatorKey } from '../net/libp2p/identity.js';
 import { writeOperatorKeyFile } from '../storage/operator-key-file.js';
 import { freePort } from './free-port.js';
-import { type DevnetShape, tbtcSettings } from './shape.js';
+import { beaconSettings, type DevnetShape, relayRequestIntervalBlocks, tbtcSettings } from './shape.js';
 
 export interface ChainSetup {
   readonly port: number;
@@ -46,6 +46,8 @@ interface Identity {
 export class DevnetLayout {
   readonly logsDir: string;
   private readonly tbtc: Record<string, number>;
+  private readonly beacon: Record<string, number>;
+  private readonly relayIntervalBlocks: number;
   private readonly blockTime: string;
   private nodeSetups: NodeSetup[] | undefined;
 
@@ -58,6 +60,8 @@ export class DevnetLayout {
   ) {
     this.logsDir = join(dir, 'logs');
     this.tbtc = tbtcSettings(shape);
+    this.beacon = beaconSettings(shape);
+    this.relayIntervalBlocks = relayRequestIntervalBlocks(shape);
     this.blockTime = formatDuration(shape.blockTimeMs);
   }
 
@@ -123,8 +127,12 @@ export class DevnetLayout {
 
   private writeConfigs(): void {
     this.nodeSetups = undefined;
-    const { chain, nodes, tbtc, blockTime } = this;
-    writeConfig(chain.configFile, { chain: { Port: chain.port, BlockTime: blockTime }, tbtc });
+    const { chain, nodes, tbtc, beacon, blockTime } = this;
+    writeConfig(chain.configFile, {
+      chain: { Port: chain.port, BlockTime: blockTime, RelayRequestIntervalBlocks: this.relayIntervalBlocks },
+      tbtc,
+      beacon,
+    });
     for (const node of nodes) {
       writeConfig(node.configFile, {
         ClientInfo: {
@@ -142,6 +150,7 @@ export class DevnetLayout {
         operator: { KeyFile: node.keyFile },
         chain: { URL: chain.url, BlockTime: blockTime },
         tbtc,
+        beacon,
       });
     }
   }

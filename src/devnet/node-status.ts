@@ -13,6 +13,9 @@ export interface NodeStatus {
   readonly signaturesFailed: number;
   readonly heartbeatsOk: number;
   readonly heartbeatsFailed: number;
+  /** Relay entries this node helped produce that the chain accepted, and its failed attempts. */
+  readonly relayOk: number;
+  readonly relayFailed: number;
   /** Sum of every `*_failed_total` counter. */
   readonly failures: number;
 }
@@ -59,6 +62,8 @@ export function statusOf(families: Map<string, Family>, diagnostics: Diagnostics
     signaturesFailed: value('performance_signing_failed_total'),
     heartbeatsOk: value('performance_wallet_action_success_total', { action: 'heartbeat' }),
     heartbeatsFailed: value('performance_wallet_action_failed_total', { action: 'heartbeat' }),
+    relayOk: value('performance_relay_entry_success_total'),
+    relayFailed: value('performance_relay_entry_failed_total'),
     failures,
   };
 }

@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/load.js';
-import { DEFAULT_SHAPE, type DevnetShape, PRODUCTION_SHAPE, proportionalGroup } from './shape.js';
+import {
+  DEFAULT_SHAPE,
+  type DevnetShape,
+  PRODUCTION_SHAPE,
+  proportionalGroup,
+  SCENARIO_SHAPE,
+} from './shape.js';
 
 /** The flags of `keep-client devnet`, as commander hands them over. */
 export interface DevnetFlags {
@@ -9,8 +15,11 @@ export interface DevnetFlags {
   groupSize?: string;
   groupQuorum?: string;
   threshold?: string;
+  beaconGroupSize?: string;
+  beaconThreshold?: string;
   blockTime?: string;
   productionShape?: boolean;
+  scenario?: boolean;
   dir?: string;
   duration?: string;
   prometheus?: boolean;
@@ -23,6 +32,8 @@ export interface DevnetSettings {
   /** Unset: until SIGINT or SIGTERM. */
   readonly durationMs: number | undefined;
   readonly prometheus: boolean;
+  /** Run the deterministic scenario instead of just requesting the groups. */
+  readonly scenario: boolean;
 }
 
 export const MAX_NODES = 64;
@@ -50,7 +61,9 @@ function duration(flag: string, text: string | undefined, minMs: number): number
  * flags override it, and a group size alone gets quorum and threshold in production proportions.
  */
 export function devnetSettings(flags: DevnetFlags): DevnetSettings {
-  const preset = flags.productionShape ? PRODUCTION_SHAPE : DEFAULT_SHAPE;
+  if (flags.productionShape && flags.scenario)
+    throw new ConfigError('--production-shape and --scenario: choose one (the scenario has its own shape)');
+  const preset = flags.productionShape ? PRODUCTION_SHAPE : flags.scenario ? SCENARIO_SHAPE : DEFAULT_SHAPE;
   const nodes = integer('nodes', flags.nodes, 1, MAX_NODES) ?? preset.nodes;
   // FROST needs at least two signers.
   const groupSize = integer('group-size', flags.groupSize, 2, 1000);
@@ -64,21 +77,31 @@ export function devnetSettings(flags: DevnetFlags): DevnetSettings {
     throw new ConfigError(
       `--threshold = ${wallet.honestThreshold}: must not exceed the group quorum (${wallet.groupQuorum})`,
     );
+  const beaconSize = integer('beacon-group-size', flags.beaconGroupSize, 1, 1000);
+  const beaconBase = beaconSize === undefined ? preset.beacon : proportionalGroup(beaconSize);
+  const beacon = {
+    ...beaconBase,
+    honestThreshold:
+      integer('beacon-threshold', flags.beaconThreshold, 1, beaconBase.groupQuorum) ??
+      beaconBase.honestThreshold,
+  };
   const blockTimeMs = duration('block-time', flags.blockTime, 10) ?? preset.blockTimeMs;
   if (flags.dir !== undefined && flags.dir.trim() === '')
     throw new ConfigError('--dir = "": must be a directory path');
   return {
-    shape: { ...preset, nodes, wallet, blockTimeMs },
+    shape: { ...preset, nodes, wallet, beacon, blockTimeMs },
     dir: flags.dir,
     durationMs: duration('duration', flags.duration, 1),
     prometheus: flags.prometheus ?? true,
+    scenario: flags.scenario ?? false,
   };
 }
 
 /** The flags of `keep-client devnet`; their help shows the real defaults. */
 export function addDevnetOptions(command: Command): Command {
-  const { nodes, wallet, blockTimeMs } = DEFAULT_SHAPE;
+  const { nodes, wallet, beacon, blockTimeMs } = DEFAULT_SHAPE;
   const production = PRODUCTION_SHAPE.wallet;
+  const productionBeacon = PRODUCTION_SHAPE.beacon;
   return command
     .option('--nodes <n>', `number of node processes (default: ${nodes})`)
     .option(
@@ -88,12 +111,24 @@ export function addDevnetOptions(command: Command): Command {
     .option('--group-quorum <n>', `seats the wallet DKG needs to succeed (default: ${wallet.groupQuorum})`)
     .option('--threshold <n>', `signers needed for a wallet signature (default: ${wallet.honestThreshold})`)
     .option(
+      '--beacon-group-size <n>',
+      `seats in the beacon group (default: ${beacon.groupSize}); quorum and threshold follow at 90 % and a majority`,
+    )
+    .option(
+      '--beacon-threshold <n>',
+      `signature shares needed for a relay entry (default: ${beacon.honestThreshold})`,
+    )
+    .option(
       '--block-time <duration>',
       `block interval of the chain (default: ${formatDuration(blockTimeMs)})`,
     )
     .option(
       '--production-shape',
-      `the production wallet group (${production.groupSize} seats, quorum ${production.groupQuorum}, threshold ${production.honestThreshold}) with slower timing`,
+      `the production groups (wallet ${production.groupSize} seats, quorum ${production.groupQuorum}, threshold ${production.honestThreshold}; beacon ${productionBeacon.groupSize}/${productionBeacon.groupQuorum}/${productionBeacon.honestThreshold}) with slower timing`,
+    )
+    .option(
+      '--scenario',
+      'run the deterministic scenario that drives every metric family, failure paths included (small groups, two nodes stopped mid-way)',
     )
     .option(
       '--dir <path>',

@@ -28,6 +28,7 @@ const COLUMNS = [
   ['wallets', (r: NodeRow) => r.status?.wallets],
   ['signatures ok/fail', (r: NodeRow) => r.status && `${r.status.signaturesOk}/${r.status.signaturesFailed}`],
   ['heartbeats ok/fail', (r: NodeRow) => r.status && `${r.status.heartbeatsOk}/${r.status.heartbeatsFailed}`],
+  ['relay ok/fail', (r: NodeRow) => r.status && `${r.status.relayOk}/${r.status.relayFailed}`],
   ['failures', (r: NodeRow) => r.status?.failures],
 ] as const;
 
@@ -60,7 +61,7 @@ export function renderPlain(overview: Overview, rows: readonly NodeRow[]): strin
       return (
         `${row.name} ${row.state} peers=${s.peers} block=${s.block ?? '-'} dkg=${s.dkgOk}/${s.dkgFailed} ` +
         `seats=${s.dkgSeats} wallets=${s.wallets} signatures=${s.signaturesOk}/${s.signaturesFailed} ` +
-        `heartbeats=${s.heartbeatsOk}/${s.heartbeatsFailed} failures=${s.failures}`
+        `heartbeats=${s.heartbeatsOk}/${s.heartbeatsFailed} relay=${s.relayOk}/${s.relayFailed} failures=${s.failures}`
       );
     }),
   ];

@@ -85,7 +85,9 @@ describe('the progress display', () => {
     signaturesFailed: 1,
     heartbeatsOk: 11,
     heartbeatsFailed: 1,
-    failures: 2,
+    relayOk: 4,
+    relayFailed: 1,
+    failures: 3,
   };
   const overview = { elapsedMs: 65_400, block: 120, groups: 'wallets 1', activity: 'no DKG running' };
   const rows = [
@@ -96,16 +98,16 @@ describe('the progress display', () => {
   test('a table with aligned columns, a dash where a node does not answer', () => {
     assert.deepEqual(renderTable(overview, rows), [
       'devnet up 1m5s · block 120 · wallets 1 · no DKG running',
-      'node    state            peers  block  dkg ok/fail  seats  wallets  signatures ok/fail  heartbeats ok/fail  failures',
-      'node-0  running              3    120          1/0      5        1                12/1                11/1         2',
-      'node-1  exited (code 1)      -      -            -      -        -                   -                   -         -',
+      'node    state            peers  block  dkg ok/fail  seats  wallets  signatures ok/fail  heartbeats ok/fail  relay ok/fail  failures',
+      'node-0  running              3    120          1/0      5        1                12/1                11/1            4/1         3',
+      'node-1  exited (code 1)      -      -            -      -        -                   -                   -              -         -',
     ]);
   });
 
   test('plain key=value lines', () => {
     assert.deepEqual(renderPlain(overview, rows), [
       'devnet up 1m5s · block 120 · wallets 1 · no DKG running',
-      'node-0 running peers=3 block=120 dkg=1/0 seats=5 wallets=1 signatures=12/1 heartbeats=11/1 failures=2',
+      'node-0 running peers=3 block=120 dkg=1/0 seats=5 wallets=1 signatures=12/1 heartbeats=11/1 relay=4/1 failures=3',
       'node-1 exited (code 1)',
     ]);
   });
