@@ -122,6 +122,13 @@ export class FrostSigningSession {
     let hiding = Fn.fromBytes(nonces.hiding);
     let binding = Fn.fromBytes(nonces.binding);
     if (Fn.is0(hiding) || Fn.is0(binding)) throw new Error('signing nonces already used');
+    const signer = this.signer(secret.identifier);
+    if (
+      !Point.BASE.multiply(hiding).equals(signer.hiding) ||
+      !Point.BASE.multiply(binding).equals(signer.binding)
+    ) {
+      throw new Error('the session does not carry this signer’s nonce commitments');
+    }
     if (!this.commitmentEven) {
       hiding = Fn.neg(hiding);
       binding = Fn.neg(binding);

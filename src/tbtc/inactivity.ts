@@ -12,7 +12,7 @@ import type { WalletKeys } from './dkg/dkg-executor.js';
 /** One operator's signature over a claim; it stands for every qualified seat it holds. */
 export const claimSignatureCodec = jsonCodec(
   'tbtc-inactivity/signature',
-  z.object({ claimHash: hexString, signature: hexString }).strict(),
+  z.object({ claimHash: hexString.length(64), signature: hexString.length(128) }).strict(),
 );
 
 export class InactivityClaimError extends Error {
@@ -50,8 +50,23 @@ export class InactivityClaimExecutor {
     deadlineBlock: number;
   }): Promise<{ nonce: number; submittedByMe: boolean }> {
     const { wallet, walletId, key, registry, blocks, channel, log } = this.options;
-    const threshold = (await registry.dkgParameters()).honestThreshold;
-    const nonce = await registry.inactivityClaimNonce(walletId);
+    // Subscribed before the nonce is read: a claim landing in between is not missed.
+    const landed = new Map<number, string>();
+    let onLanded: () => void = () => {};
+    const unsubscribe = registry.onInactivityClaimed((event) => {
+      if (event.walletId !== walletId) return;
+      landed.set(event.nonce, event.notifier);
+      onLanded();
+    });
+    let threshold: number;
+    let nonce: number;
+    try {
+      threshold = (await registry.dkgParameters()).honestThreshold;
+      nonce = await registry.inactivityClaimNonce(walletId);
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
     const inactiveMembersIndices = [...new Set(request.inactiveSeats)].sort((a, b) => a - b);
     const unsigned = { walletId, nonce, inactiveMembersIndices, heartbeatFailed: request.heartbeatFailed };
     const hash = inactivityClaimHash(unsigned);
@@ -63,7 +78,10 @@ export class InactivityClaimExecutor {
 
     const stop = new AbortController();
     const done = new Promise<{ nonce: number; submittedByMe: boolean }>((resolve, reject) => {
+      let ended = false;
       const finish = (result?: { nonce: number; submittedByMe: boolean }, error?: Error) => {
+        if (ended) return;
+        ended = true;
         stop.abort();
         subscription.cancel();
         unsubscribe();
@@ -71,18 +89,24 @@ export class InactivityClaimExecutor {
         if (error) reject(error);
         else resolve(result!);
       };
-      const unsubscribe = registry.onInactivityClaimed((event) => {
-        if (event.walletId === walletId && event.nonce === nonce) {
-          finish({ nonce, submittedByMe: event.notifier === key.address });
-        }
-      });
+      onLanded = () => {
+        if (landed.has(nonce)) finish({ nonce, submittedByMe: landed.get(nonce) === key.address });
+      };
       const stopBlocks = blocks.watchBlocks((height) => {
         if (height >= request.deadlineBlock) {
           finish(
             undefined,
             new InactivityClaimError(`no inactivity claim landed by block ${request.deadlineBlock}`),
           );
+          return;
         }
+        // A claim for this nonce whose event this node missed still moved the nonce on.
+        void registry
+          .inactivityClaimNonce(walletId)
+          .then((current) => {
+            if (current > nonce) finish({ nonce, submittedByMe: false });
+          })
+          .catch(() => undefined);
       });
       let submitting = false;
       const onMessage = (m: Message) => {
@@ -105,6 +129,7 @@ export class InactivityClaimExecutor {
         name: `inactivity-${claimHash.slice(0, 8)}`,
         types: [claimSignatureCodec.type],
       });
+      onLanded();
     });
     channel
       .send(

@@ -70,6 +70,14 @@ describe('FrostSigningSession', () => {
     assert.equal(ours.verifyShare('not-a-signer', shares.get(s.ids[0]!)!), false);
   });
 
+  it('refuses a session that does not carry the signer’s own nonce commitments', () => {
+    const message = new Uint8Array(32).fill(5);
+    const s = session(message);
+    const swapped = s.commitments.map((c, i) => (i === 0 ? { ...c, hiding: s.commitments[1]!.hiding } : c));
+    const ours = new FrostSigningSession(s.deal.public, swapped, message);
+    assert.throws(() => ours.signShare(s.keys[0]!.secret, s.nonces[0]!.nonces), /nonce commitments/);
+  });
+
   it('refuses to reuse nonces', () => {
     const message = new Uint8Array(32).fill(3);
     const s = session(message);

@@ -1,16 +1,19 @@
 import { z } from 'zod';
 import { hexString, jsonCodec } from '../../net/json-codec.js';
 
-const hex = hexString;
+/** Lower-case hex of exactly `bytes` bytes. */
+const hexOf = (bytes: number) => hexString.length(bytes * 2);
 const seat = z.number().int().min(1).max(65535);
-const commitment = z.object({ seat, hiding: hex, binding: hex }).strict();
+/** More seats than any group has; bounds what one message can make a member parse. */
+const MAX_SEATS = 1024;
+const session = z.string().max(128);
+const commitment = z.object({ seat, hiding: hexOf(33), binding: hexOf(33) }).strict();
+const commitments = z.array(commitment).max(MAX_SEATS);
 
 /** Fresh nonce commitments of the sender's seats for an epoch (one coordinator's turn). */
 export const readyCodec = jsonCodec(
   'tbtc-signing/ready',
-  z
-    .object({ session: z.string(), epoch: z.number().int().min(0), commitments: z.array(commitment) })
-    .strict(),
+  z.object({ session, epoch: z.number().int().min(0), commitments }).strict(),
 );
 
 /** The coordinator starts a signing session with exactly `threshold` signers. */
@@ -18,10 +21,10 @@ export const sessionCodec = jsonCodec(
   'tbtc-signing/session',
   z
     .object({
-      session: z.string(),
+      session,
       epoch: z.number().int().min(0),
       sid: z.number().int().min(1),
-      commitments: z.array(commitment),
+      commitments,
     })
     .strict(),
 );
@@ -31,11 +34,11 @@ export const shareCodec = jsonCodec(
   'tbtc-signing/share',
   z
     .object({
-      session: z.string(),
+      session,
       epoch: z.number().int().min(0),
       sid: z.number().int().min(1),
-      shares: z.array(z.object({ seat, share: hex }).strict()),
-      next: z.array(commitment),
+      shares: z.array(z.object({ seat, share: hexOf(32) }).strict()).max(MAX_SEATS),
+      next: commitments,
     })
     .strict(),
 );
@@ -47,14 +50,20 @@ export const shareCodec = jsonCodec(
 export const doneCodec = jsonCodec(
   'tbtc-signing/done',
   z
-    .object({ session: z.string(), signature: hex, sessions: z.number().int().min(1), active: z.array(seat) })
+    .object({
+      session,
+      epoch: z.number().int().min(0),
+      signature: hexOf(64),
+      sessions: z.number().int().min(1),
+      active: z.array(seat).max(MAX_SEATS),
+    })
     .strict(),
 );
 
 /** The coordinator gives up: too few honest signers remain for the threshold. */
 export const abortCodec = jsonCodec(
   'tbtc-signing/abort',
-  z.object({ session: z.string(), reason: z.string().max(200) }).strict(),
+  z.object({ session, reason: z.string().max(200) }).strict(),
 );
 
 export const SIGNING_CODECS = [readyCodec, sessionCodec, shareCodec, doneCodec, abortCodec];

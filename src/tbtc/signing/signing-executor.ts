@@ -97,6 +97,7 @@ export class SigningExecutor {
       options.channel,
       'signing',
       SIGNING_CODECS.map((codec) => codec.type),
+      options.log,
     );
   }
 
@@ -175,6 +176,8 @@ export class SigningExecutor {
     const malicious = new Set<Seat>();
     let coordination: Coordination | undefined;
     let finished = false;
+    /** Seats whose commitments this member saw per epoch: its own activity view. */
+    const readySeen = new Map<number, Set<Seat>>();
 
     const fresh = (seats: Seat[]): WireCommitment[] =>
       seats.map((seat) => {
@@ -258,6 +261,12 @@ export class SigningExecutor {
         switch (m.type) {
           case readyCodec.type: {
             const ready = m.payload as { epoch: number; commitments: WireCommitment[] };
+            if (ready.epoch <= epoch + 1) {
+              const seen = readySeen.get(ready.epoch) ?? new Set<Seat>();
+              for (const commitment of ready.commitments)
+                if (ownsSeat(m.sender, commitment.seat)) seen.add(commitment.seat);
+              readySeen.set(ready.epoch, seen);
+            }
             const c = coordination;
             if (!c || ready.epoch !== c.epoch) return;
             for (const commitment of ready.commitments) {
@@ -311,6 +320,10 @@ export class SigningExecutor {
             const c = coordination;
             const started = c?.sessions.get(answer.sid);
             if (!c || !started || answer.epoch !== c.epoch) return;
+            if (started.failed) {
+              offer(c, m.sender, answer.next);
+              return;
+            }
             for (const { seat, share } of answer.shares) {
               if (
                 ownsSeat(m.sender, seat) &&
@@ -331,6 +344,7 @@ export class SigningExecutor {
                 doneCodec,
                 {
                   session,
+                  epoch: c.epoch,
                   signature: bytesToHex(result.signature),
                   sessions: answer.sid,
                   active: [...c.active].sort((a, b) => a - b),
@@ -358,6 +372,7 @@ export class SigningExecutor {
           case doneCodec.type: {
             const done = m.payload as {
               session: string;
+              epoch: number;
               signature: string;
               sessions: number;
               active: number[];
@@ -365,8 +380,16 @@ export class SigningExecutor {
             const signature = hexToBytes(done.signature);
             if (!schnorr.verify(signature, message, xOnly(wallet.groupPublicKey))) return;
             if (!m.local) send(doneCodec, done, untilDeadline.signal);
-            const activeSeats = [...new Set(done.active)].filter((seat) => qualified.includes(seat));
-            finish(undefined, { signature, sessions: done.sessions, activeSeats });
+            // Any member may pass the signature on, but only the epoch's coordinator vouches for
+            // the activity report; a relayed copy counts this member's own view of that epoch.
+            const fromCoordinator = ownerOf(coordinatorOf(done.epoch)) === m.sender.operatorAddress;
+            const reported = fromCoordinator ? done.active : [...(readySeen.get(done.epoch) ?? [])];
+            const activeSeats = [...new Set(reported)].filter((seat) => qualified.includes(seat));
+            finish(undefined, {
+              signature,
+              sessions: fromCoordinator ? done.sessions : Math.min(done.sessions, qualified.length),
+              activeSeats,
+            });
             return;
           }
           case abortCodec.type: {
@@ -396,8 +419,14 @@ export class SigningExecutor {
           if (finished) return;
           if (epoch < 0) enterEpoch(Math.max(0, Math.floor((height - startBlock) / coordinatorTurnBlocks)));
           unrouted = this.router.handle(session, onMessage);
-        });
+        })
+        .catch((err: Error) => finish(new SigningFailedError(`signing could not start: ${err.message}`)));
     });
+  }
+
+  /** Stops routing the wallet channel's signing messages to this executor. */
+  close(): void {
+    this.router.close();
   }
 
   private key(seat: Seat): Key {
