@@ -104,6 +104,12 @@ export async function runDevnet(flags: DevnetFlags): Promise<never> {
       writeFileSync(join(dir, 'devnet.json'), `${JSON.stringify(describe(devnet, prometheus), null, 2)}\n`);
       if (!(await devnet.waitForMesh(MESH_TIMEOUT_MS)))
         out.say('warning: not every node is connected to every other one yet; requesting groups anyway');
+      // Prometheus holds every node's zero before anything happens, so increase() and
+      // histogram_quantile() see the first DKG too.
+      const nodeCount = devnet.nodes.length;
+      await prometheus
+        ?.waitFor('count(up == 1)', (r) => (Number(r[0]?.value[1]) >= nodeCount ? true : undefined), 20_000)
+        .catch(() => out.say('prometheus: not every node scraped yet; carrying on'));
       progress.watchChain();
       if (settings.scenario) {
         progress.start();

@@ -14,6 +14,8 @@ import type { FormedGroup } from './groups.js';
  *    until its deadline, which outlasts a coordination window, so the window after it finds the
  *    wallet busy (a dispatcher rejection) and the signing ends in a timeout; the pending relay
  *    request cannot be answered and is reported as timed out.
+ * 4. restart: the stopped nodes start again from their stored keys and reconnect (new peer
+ *    connections and ping tests).
  */
 export interface ScenarioOptions {
   /** Each step must be reached within this long. */
@@ -37,14 +39,14 @@ export async function runScenario(devnet: Devnet, options: ScenarioOptions): Pro
   const step = <T>(what: string, run: () => Promise<T>) => within(options.stepTimeoutMs, what, run);
   const until = (what: string, check: () => Promise<boolean>) => poll(options.stepTimeoutMs, what, check);
 
-  say('scenario 1/3: requesting a wallet, then a beacon group');
+  say('scenario 1/4: requesting a wallet, then a beacon group');
   const wallet = devnet.nextGroup('wallet');
   const beaconGroup = devnet.nextGroup('beacon group');
   await devnet.requestGroups((err) => say(`scenario: a group request failed: ${err.message}`));
   const formed = await step('the wallet and the beacon group form', () => Promise.all([wallet, beaconGroup]));
   say(`scenario: wallet ${formed[0].id.slice(0, 16)}… and beacon group ${formed[1].id} formed`);
 
-  say('scenario 2/3: waiting for heartbeats on every node and accepted relay entries');
+  say('scenario 2/4: waiting for heartbeats on every node and accepted relay entries');
   const entries = countRelayEntries(devnet);
   await until('every node signs a heartbeat and two relay entries land', async () => {
     const heartbeats = await Promise.all(
@@ -58,7 +60,7 @@ export async function runScenario(devnet: Devnet, options: ScenarioOptions): Pro
   say(`scenario: heartbeats signed on every node; ${entries.count} relay entries accepted`);
 
   const stopped = nodesToStop(devnet, [formed[0], formed[1]]);
-  say(`scenario 3/3: stopping ${stopped.map((n) => devnet.nodes[n]!.name).join(', ')} (the most seats)`);
+  say(`scenario 3/4: stopping ${stopped.map((n) => devnet.nodes[n]!.name).join(', ')} (the most seats)`);
   for (const index of stopped) await devnet.stopNode(index);
   const running = devnet.nodes.filter((node) => devnet.isNodeRunning(node.index));
   const sum = async (name: string) =>
@@ -71,6 +73,10 @@ export async function runScenario(devnet: Devnet, options: ScenarioOptions): Pro
     ]);
     return timeouts >= 1 && rejected >= 1 && reported >= 1;
   });
+  say(`scenario 4/4: restarting ${stopped.map((n) => devnet.nodes[n]!.name).join(', ')}`);
+  for (const index of stopped) await devnet.startNode(index);
+  if (!(await devnet.waitForMesh(options.stepTimeoutMs)))
+    throw new ScenarioError('scenario: the restarted nodes did not reconnect to every other node');
   say('scenario complete: every metric family moved, failure paths included');
   return { wallet: formed[0], beaconGroup: formed[1], stopped: stopped.map((n) => devnet.nodes[n]!.name) };
 }
