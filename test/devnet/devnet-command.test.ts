@@ -1,14 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ALERT_RULES } from '../../src/devnet/devnet-prometheus.js';
@@ -22,7 +13,7 @@ import {
 } from '../helpers/devnet.js';
 import { sampleValue, scrape } from '../helpers/exposition.js';
 import { eventually } from '../helpers/metrics.js';
-import { KEEP_CLIENT, runCli, tempDir } from '../helpers/process.js';
+import { runCli, tempDir } from '../helpers/process.js';
 import { toolSkipReason } from '../helpers/tools.js';
 
 function childPids(state: DevnetState): number[] {
