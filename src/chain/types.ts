@@ -118,8 +118,8 @@ export class ChainError extends Error {
   override name = 'ChainError';
 }
 
-/** The wallet registry as a node uses it; calls are sent as the node's operator. */
-export interface WalletRegistry {
+/** A registry's DKG flow (the wallet registry's and the random beacon's are alike). */
+export interface DkgFlow {
   dkgParameters(): Promise<DkgParameters>;
   dkgState(): Promise<DkgState>;
   /** Operators of the group selected for a seed, one per seat (seat i at index i-1). */
@@ -129,13 +129,17 @@ export interface WalletRegistry {
   onDkgResultChallenged(listener: (event: DkgResultChallengedEvent) => void): Unsubscribe;
   onDkgResultApproved(listener: (event: DkgResultApprovedEvent) => void): Unsubscribe;
   onDkgTimedOut(listener: (event: DkgTimedOutEvent) => void): Unsubscribe;
-  onWalletRegistered(listener: (event: WalletRegisteredEvent) => void): Unsubscribe;
   /** The same validation a challenge runs; `reason` says what is wrong. */
   isDkgResultValid(result: DkgResult): Promise<{ valid: boolean; reason?: string }>;
   submitDkgResult(result: DkgResult): Promise<void>;
   challengeDkgResult(result: DkgResult): Promise<void>;
   approveDkgResult(result: DkgResult): Promise<void>;
   notifyDkgTimeout(): Promise<void>;
+}
+
+/** The wallet registry as a node uses it; calls are sent as the node's operator. */
+export interface WalletRegistry extends DkgFlow {
+  onWalletRegistered(listener: (event: WalletRegisteredEvent) => void): Unsubscribe;
   registeredWallets(): Promise<WalletRegisteredEvent[]>;
   /** The wallet owner's request (the Bridge's, on mainnet): starts a DKG. */
   requestNewWallet(): Promise<void>;
@@ -151,23 +155,10 @@ export interface WalletRegistry {
  * `walletDkgRegistry`) and the random beacon's. `onGroupRegistered` is the registry's
  * "group created" event (WalletRegistered, BeaconGroupRegistered).
  */
-export interface DkgRegistry {
-  dkgParameters(): Promise<DkgParameters>;
-  dkgState(): Promise<DkgState>;
-  selectGroup(seed: Uint8Array): Promise<Address[]>;
-  onDkgStarted(listener: (event: DkgStartedEvent) => void): Unsubscribe;
-  onDkgResultSubmitted(listener: (event: DkgResultSubmittedEvent) => void): Unsubscribe;
-  onDkgResultChallenged(listener: (event: DkgResultChallengedEvent) => void): Unsubscribe;
-  onDkgResultApproved(listener: (event: DkgResultApprovedEvent) => void): Unsubscribe;
-  onDkgTimedOut(listener: (event: DkgTimedOutEvent) => void): Unsubscribe;
+export interface DkgRegistry extends DkgFlow {
   onGroupRegistered(
     listener: (event: { readonly groupPublicKey: Uint8Array; readonly blockNumber: number }) => void,
   ): Unsubscribe;
-  isDkgResultValid(result: DkgResult): Promise<{ valid: boolean; reason?: string }>;
-  submitDkgResult(result: DkgResult): Promise<void>;
-  challengeDkgResult(result: DkgResult): Promise<void>;
-  approveDkgResult(result: DkgResult): Promise<void>;
-  notifyDkgTimeout(): Promise<void>;
 }
 
 /** The wallet registry seen as a DkgRegistry (its group event is WalletRegistered). */

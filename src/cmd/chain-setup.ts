@@ -50,18 +50,14 @@ export function relayParametersOf(config: Config): RelayParameters {
 }
 
 export function beaconDkgTimingOf(config: Config): DkgTiming {
-  const phase = config.beacon.DkgPhaseBlocks;
-  return {
-    announcementBlocks: phase,
-    round1Blocks: phase,
-    round2Blocks: phase,
-    complaintBlocks: phase,
-    resultSigningBlocks: phase,
-  };
+  return everyPhase(config.beacon.DkgPhaseBlocks);
 }
 
 export function dkgTimingOf(config: Config): DkgTiming {
-  const phase = config.tbtc.DkgPhaseBlocks;
+  return everyPhase(config.tbtc.DkgPhaseBlocks);
+}
+
+function everyPhase(phase: number): DkgTiming {
   return {
     announcementBlocks: phase,
     round1Blocks: phase,

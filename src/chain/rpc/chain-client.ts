@@ -7,6 +7,7 @@ import {
   type BlockCounter,
   type Chain,
   ChainError,
+  type DkgFlow,
   type DkgParameters,
   type DkgResult,
   type DkgState,
@@ -264,30 +265,46 @@ export class ChainClient implements Chain {
     };
   }
 
-  private registry(): WalletRegistry {
-    const on =
-      <K extends ChainEventName>(name: K) =>
-      (listener: (event: ChainEvents[K]) => void): Unsubscribe =>
-        this.emitters[name].on(listener);
-    const send = async (method: string, params?: object): Promise<void> => {
-      await this.call(method, params);
-    };
+  private on<K extends ChainEventName>(name: K) {
+    return (listener: (event: ChainEvents[K]) => void): Unsubscribe => this.emitters[name].on(listener);
+  }
+
+  private async send(method: string, params?: object): Promise<void> {
+    await this.call(method, params);
+  }
+
+  /**
+   * The DKG flow of a registry: the wallet registry's methods and events, or the random
+   * beacon's (the same names with a `beacon`/`Beacon` prefix on the server).
+   */
+  private dkgFlow(prefix: '' | 'beacon'): DkgFlow {
+    const method = (name: string) => (prefix ? `${prefix}${name[0]!.toUpperCase()}${name.slice(1)}` : name);
+    const event = (name: ChainEventName) => this.on((prefix ? `Beacon${name}` : name) as ChainEventName);
+    const send = (name: string, params?: object) => this.send(method(name), params);
     return {
-      dkgParameters: async () => (await this.call('dkgParameters')) as DkgParameters,
-      dkgState: async () => (await this.call('dkgState')) as DkgState,
-      selectGroup: async (seed) => (await this.call('selectGroup', { seed })) as Address[],
-      onDkgStarted: on('DkgStarted'),
-      onDkgResultSubmitted: on('DkgResultSubmitted'),
-      onDkgResultChallenged: on('DkgResultChallenged'),
-      onDkgResultApproved: on('DkgResultApproved'),
-      onDkgTimedOut: on('DkgTimedOut'),
-      onWalletRegistered: on('WalletRegistered'),
+      dkgParameters: async () => (await this.call(method('dkgParameters'))) as DkgParameters,
+      dkgState: async () => (await this.call(method('dkgState'))) as DkgState,
+      selectGroup: async (seed) => (await this.call(method('selectGroup'), { seed })) as Address[],
+      onDkgStarted: event('DkgStarted') as DkgFlow['onDkgStarted'],
+      onDkgResultSubmitted: event('DkgResultSubmitted') as DkgFlow['onDkgResultSubmitted'],
+      onDkgResultChallenged: event('DkgResultChallenged') as DkgFlow['onDkgResultChallenged'],
+      onDkgResultApproved: event('DkgResultApproved') as DkgFlow['onDkgResultApproved'],
+      onDkgTimedOut: event('DkgTimedOut') as DkgFlow['onDkgTimedOut'],
       isDkgResultValid: async (result: DkgResult) =>
-        (await this.call('isDkgResultValid', { result })) as { valid: boolean; reason?: string },
+        (await this.call(method('isDkgResultValid'), { result })) as { valid: boolean; reason?: string },
       submitDkgResult: (result) => send('submitDkgResult', { result }),
       challengeDkgResult: (result) => send('challengeDkgResult', { result }),
       approveDkgResult: (result) => send('approveDkgResult', { result }),
       notifyDkgTimeout: () => send('notifyDkgTimeout'),
+    };
+  }
+
+  private registry(): WalletRegistry {
+    const on = <K extends ChainEventName>(name: K) => this.on(name);
+    const send = (method: string, params?: object) => this.send(method, params);
+    return {
+      ...this.dkgFlow(''),
+      onWalletRegistered: on('WalletRegistered'),
       registeredWallets: async () => (await this.call('registeredWallets')) as WalletRegisteredEvent[],
       requestNewWallet: () => send('requestNewWallet'),
       inactivityClaimNonce: async (walletId) =>
@@ -298,29 +315,11 @@ export class ChainClient implements Chain {
   }
 
   private beacon(): RandomBeacon {
-    const on =
-      <K extends ChainEventName>(name: K) =>
-      (listener: (event: ChainEvents[K]) => void): Unsubscribe =>
-        this.emitters[name].on(listener);
-    const send = async (method: string, params?: object): Promise<void> => {
-      await this.call(method, params);
-    };
+    const on = <K extends ChainEventName>(name: K) => this.on(name);
+    const send = (method: string, params?: object) => this.send(method, params);
     return {
-      dkgParameters: async () => (await this.call('beaconDkgParameters')) as DkgParameters,
-      dkgState: async () => (await this.call('beaconDkgState')) as DkgState,
-      selectGroup: async (seed) => (await this.call('beaconSelectGroup', { seed })) as Address[],
-      onDkgStarted: on('BeaconDkgStarted'),
-      onDkgResultSubmitted: on('BeaconDkgResultSubmitted'),
-      onDkgResultChallenged: on('BeaconDkgResultChallenged'),
-      onDkgResultApproved: on('BeaconDkgResultApproved'),
-      onDkgTimedOut: on('BeaconDkgTimedOut'),
+      ...this.dkgFlow('beacon'),
       onGroupRegistered: on('BeaconGroupRegistered'),
-      isDkgResultValid: async (result: DkgResult) =>
-        (await this.call('beaconIsDkgResultValid', { result })) as { valid: boolean; reason?: string },
-      submitDkgResult: (result) => send('beaconSubmitDkgResult', { result }),
-      challengeDkgResult: (result) => send('beaconChallengeDkgResult', { result }),
-      approveDkgResult: (result) => send('beaconApproveDkgResult', { result }),
-      notifyDkgTimeout: () => send('beaconNotifyDkgTimeout'),
       beaconParameters: async () => (await this.call('beaconParameters')) as BeaconParameters,
       groups: async () => (await this.call('beaconGroups')) as BeaconGroupRegisteredEvent[],
       requestNewGroup: () => send('requestNewBeaconGroup'),

@@ -3,7 +3,7 @@ import { randomBytes } from '@noble/hashes/utils.js';
 import { operatorAddress, verifyOperatorSignature } from '../../crypto/operator-key.js';
 import type { Logger } from '../../log.js';
 import type { LocalChain } from '../local/local-chain.js';
-import { type Address, type Chain, ChainError, type RandomBeacon } from '../types.js';
+import { type Address, type Chain, ChainError, type DkgFlow, type RandomBeacon } from '../types.js';
 import {
   type ChainEventName,
   type ChainEvents,
@@ -240,16 +240,23 @@ function decodeParams(params: unknown): unknown {
   }
 }
 
-function beaconEvents(
-  beacon: RandomBeacon,
-  event: <K extends ChainEventName>(name: K) => (data: ChainEvents[K]) => void,
-): (() => void)[] {
+type EventSink = <K extends ChainEventName>(name: K) => (data: ChainEvents[K]) => void;
+
+/** A registry's DKG flow events, named as is (wallet registry) or with a `Beacon` prefix. */
+function dkgFlowEvents(prefix: '' | 'Beacon', flow: DkgFlow, event: EventSink): (() => void)[] {
+  const named = (name: string) => event(`${prefix}${name}` as ChainEventName) as (data: unknown) => void;
   return [
-    beacon.onDkgStarted(event('BeaconDkgStarted')),
-    beacon.onDkgResultSubmitted(event('BeaconDkgResultSubmitted')),
-    beacon.onDkgResultChallenged(event('BeaconDkgResultChallenged')),
-    beacon.onDkgResultApproved(event('BeaconDkgResultApproved')),
-    beacon.onDkgTimedOut(event('BeaconDkgTimedOut')),
+    flow.onDkgStarted(named('DkgStarted')),
+    flow.onDkgResultSubmitted(named('DkgResultSubmitted')),
+    flow.onDkgResultChallenged(named('DkgResultChallenged')),
+    flow.onDkgResultApproved(named('DkgResultApproved')),
+    flow.onDkgTimedOut(named('DkgTimedOut')),
+  ];
+}
+
+function beaconEvents(beacon: RandomBeacon, event: EventSink): (() => void)[] {
+  return [
+    ...dkgFlowEvents('Beacon', beacon, event),
     beacon.onGroupRegistered(event('BeaconGroupRegistered')),
     beacon.onRelayEntryRequested(event('RelayEntryRequested')),
     beacon.onRelayEntrySubmitted(event('RelayEntrySubmitted')),
@@ -281,11 +288,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   const registry = chain.connect(OBSERVER).walletRegistry;
   const unsubscribes = [
     chain.blocks.watchBlocks((height) => broadcast('block', { height })),
-    registry.onDkgStarted(event('DkgStarted')),
-    registry.onDkgResultSubmitted(event('DkgResultSubmitted')),
-    registry.onDkgResultChallenged(event('DkgResultChallenged')),
-    registry.onDkgResultApproved(event('DkgResultApproved')),
-    registry.onDkgTimedOut(event('DkgTimedOut')),
+    ...dkgFlowEvents('', registry, event),
     registry.onWalletRegistered(event('WalletRegistered')),
     registry.onInactivityClaimed(event('InactivityClaimed')),
     ...beaconEvents(chain.connect(OBSERVER).randomBeacon, event),

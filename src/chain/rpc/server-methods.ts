@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Chain } from '../types.js';
+import type { Chain, DkgFlow } from '../types.js';
 
 /** Params that do not have the method's shape; answered with JSON-RPC invalid params. */
 export class InvalidParamsError extends Error {
@@ -55,24 +55,33 @@ export function paramsOf<K extends keyof typeof schemas>(
   return parsed.data as z.infer<(typeof schemas)[K]>;
 }
 
+type Method = (chain: Chain, params: unknown) => Promise<unknown>;
+
+/** A registry's DKG flow methods, named as is (wallet registry) or with a prefix (`beaconDkgState`). */
+function dkgFlowMethods(prefix: '' | 'beacon', flowOf: (chain: Chain) => DkgFlow): Record<string, Method> {
+  const name = (method: string) =>
+    prefix ? `${prefix}${method[0]!.toUpperCase()}${method.slice(1)}` : method;
+  const methods: Record<string, Method> = {
+    dkgParameters: (chain) => flowOf(chain).dkgParameters(),
+    dkgState: (chain) => flowOf(chain).dkgState(),
+    selectGroup: (chain, params) => flowOf(chain).selectGroup(paramsOf('selectGroup', params).seed),
+    isDkgResultValid: (chain, params) => flowOf(chain).isDkgResultValid(paramsOf('result', params).result),
+    submitDkgResult: (chain, params) => flowOf(chain).submitDkgResult(paramsOf('result', params).result),
+    challengeDkgResult: (chain, params) =>
+      flowOf(chain).challengeDkgResult(paramsOf('result', params).result),
+    approveDkgResult: (chain, params) => flowOf(chain).approveDkgResult(paramsOf('result', params).result),
+    notifyDkgTimeout: (chain) => flowOf(chain).notifyDkgTimeout(),
+  };
+  return Object.fromEntries(Object.entries(methods).map(([method, run]) => [name(method), run]));
+}
+
 /** The methods of an authenticated connection, run against the chain bound to its operator. */
 export const chainMethods = new Map<string, (chain: Chain, params: unknown) => Promise<unknown>>(
   Object.entries({
     currentBlock: (chain) => chain.blocks.currentBlock(),
     blockHash: (chain, params) => chain.blocks.blockHash(paramsOf('blockHash', params).height),
     operators: (chain) => chain.operatorRegistry.operators(),
-    dkgParameters: (chain) => chain.walletRegistry.dkgParameters(),
-    dkgState: (chain) => chain.walletRegistry.dkgState(),
-    selectGroup: (chain, params) => chain.walletRegistry.selectGroup(paramsOf('selectGroup', params).seed),
-    isDkgResultValid: (chain, params) =>
-      chain.walletRegistry.isDkgResultValid(paramsOf('result', params).result),
-    submitDkgResult: (chain, params) =>
-      chain.walletRegistry.submitDkgResult(paramsOf('result', params).result),
-    challengeDkgResult: (chain, params) =>
-      chain.walletRegistry.challengeDkgResult(paramsOf('result', params).result),
-    approveDkgResult: (chain, params) =>
-      chain.walletRegistry.approveDkgResult(paramsOf('result', params).result),
-    notifyDkgTimeout: (chain) => chain.walletRegistry.notifyDkgTimeout(),
+    ...dkgFlowMethods('', (chain) => chain.walletRegistry),
     registeredWallets: (chain) => chain.walletRegistry.registeredWallets(),
     requestNewWallet: (chain) => chain.walletRegistry.requestNewWallet(),
     inactivityClaimNonce: (chain, params) =>
@@ -80,19 +89,7 @@ export const chainMethods = new Map<string, (chain: Chain, params: unknown) => P
     submitInactivityClaim: (chain, params) =>
       chain.walletRegistry.submitInactivityClaim(paramsOf('claim', params).claim),
     // Random beacon: its group DKG (the wallet registry's methods with a `beacon` prefix) and relay entries.
-    beaconDkgParameters: (chain) => chain.randomBeacon.dkgParameters(),
-    beaconDkgState: (chain) => chain.randomBeacon.dkgState(),
-    beaconSelectGroup: (chain, params) =>
-      chain.randomBeacon.selectGroup(paramsOf('selectGroup', params).seed),
-    beaconIsDkgResultValid: (chain, params) =>
-      chain.randomBeacon.isDkgResultValid(paramsOf('result', params).result),
-    beaconSubmitDkgResult: (chain, params) =>
-      chain.randomBeacon.submitDkgResult(paramsOf('result', params).result),
-    beaconChallengeDkgResult: (chain, params) =>
-      chain.randomBeacon.challengeDkgResult(paramsOf('result', params).result),
-    beaconApproveDkgResult: (chain, params) =>
-      chain.randomBeacon.approveDkgResult(paramsOf('result', params).result),
-    beaconNotifyDkgTimeout: (chain) => chain.randomBeacon.notifyDkgTimeout(),
+    ...dkgFlowMethods('beacon', (chain) => chain.randomBeacon),
     beaconParameters: (chain) => chain.randomBeacon.beaconParameters(),
     beaconGroups: (chain) => chain.randomBeacon.groups(),
     requestNewBeaconGroup: (chain) => chain.randomBeacon.requestNewGroup(),
