@@ -4,6 +4,7 @@ import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { DealerPackage, DkgScheme, ReceivedShare, Seat } from './dkg-scheme.js';
+import { randomWeight } from './batch-weight.js';
 
 /**
  * The beacon DKG's curve part: Feldman VSS over BLS12-381 with public keys in G2 (the
@@ -30,11 +31,6 @@ export function randomScalar(): bigint {
   }
 }
 
-function randomWeight(): bigint {
-  const r = bytesToNumberBE(randomBytes(16));
-  return r === 0n ? 1n : r;
-}
-
 export const scalarToBytes = (s: bigint): Uint8Array => Fr.toBytes(s);
 export const scalarFromBytes = (bytes: Uint8Array): bigint => Fr.fromBytes(bytes);
 
@@ -59,10 +55,13 @@ function evaluate(coefficients: readonly bigint[], x: bigint): bigint {
   return result;
 }
 
-function challenge(seat: Seat, phi: Uint8Array, R: Uint8Array): bigint {
-  const seatBytes = new Uint8Array(4);
-  new DataView(seatBytes.buffer).setUint32(0, seat);
-  return Fr.create(bytesToNumberBE(sha512(concatBytes(POK_DOMAIN, seatBytes, phi, R))));
+/** The proof's challenge, bound to the DKG run (`context`) so a proof cannot be replayed in another. */
+function challenge(context: Uint8Array, seat: Seat, phi: Uint8Array, R: Uint8Array): bigint {
+  const header = new Uint8Array(8);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, context.length);
+  view.setUint32(4, seat);
+  return Fr.create(bytesToNumberBE(sha512(concatBytes(POK_DOMAIN, header, context, phi, R))));
 }
 
 interface ProofTerms {
@@ -72,7 +71,7 @@ interface ProofTerms {
   readonly c: bigint;
 }
 
-function proofTerms(pkg: DealerPackage, threshold: number): ProofTerms | undefined {
+function proofTerms(pkg: DealerPackage, threshold: number, context: Uint8Array): ProofTerms | undefined {
   try {
     if (pkg.commitment.length !== threshold) return undefined;
     for (const c of pkg.commitment) if (c.length !== G2_BYTES) return undefined;
@@ -83,7 +82,7 @@ function proofTerms(pkg: DealerPackage, threshold: number): ProofTerms | undefin
     const phi = g2(pkg.commitment[0]!);
     if (phi.equals(G2.ZERO)) return undefined;
     for (const c of pkg.commitment.slice(1)) g2(c); // each must be a valid point
-    return { R, z, phi, c: challenge(pkg.seat, pkg.commitment[0]!, proof.subarray(0, G2_BYTES)) };
+    return { R, z, phi, c: challenge(context, pkg.seat, pkg.commitment[0]!, proof.subarray(0, G2_BYTES)) };
   } catch {
     return undefined;
   }
@@ -115,11 +114,11 @@ function msmIsZero(points: G2Point[], scalars: bigint[]): boolean {
   ).equals(G2.ZERO);
 }
 
-function invalidDealers(packages: readonly DealerPackage[], threshold: number): Seat[] {
+function invalidDealers(packages: readonly DealerPackage[], threshold: number, context: Uint8Array): Seat[] {
   const bad: Seat[] = [];
   const checked: [DealerPackage, ProofTerms][] = [];
   for (const pkg of packages) {
-    const terms = proofTerms(pkg, threshold);
+    const terms = proofTerms(pkg, threshold, context);
     if (terms) checked.push([pkg, terms]);
     else bad.push(pkg.seat);
   }
@@ -252,7 +251,7 @@ function finalize(options: Parameters<DkgScheme<BlsKeyShare>['finalize']>[0]): {
 export const BLS_DKG_SCHEME: DkgScheme<BlsKeyShare> = {
   name: 'bls12-381-g2',
   shareBytes: SCALAR_BYTES,
-  deal(seats, threshold) {
+  deal(seats, threshold, _participants, context) {
     const polynomials = new Map<Seat, bigint[]>();
     const packages: DealerPackage[] = [];
     for (const seat of seats) {
@@ -261,7 +260,7 @@ export const BLS_DKG_SCHEME: DkgScheme<BlsKeyShare> = {
       const commitment = coefficients.map((a) => G2.BASE.multiply(a).toBytes(true));
       const k = randomScalar();
       const R = G2.BASE.multiply(k).toBytes(true);
-      const z = Fr.add(k, Fr.mul(coefficients[0]!, challenge(seat, commitment[0]!, R)));
+      const z = Fr.add(k, Fr.mul(coefficients[0]!, challenge(context, seat, commitment[0]!, R)));
       packages.push({ seat, commitment, proofOfKnowledge: concatBytes(R, Fr.toBytes(z)) });
     }
     return {

@@ -1,8 +1,9 @@
 import { pippenger } from '@noble/curves/abstract/curve.js';
 import type { DKG_Secret, Key } from '@noble/curves/abstract/frost.js';
 import { schnorr_FROST, secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
-import { concatBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { DealerPackage, DkgScheme, ReceivedShare, Seat } from './dkg-scheme.js';
+import { randomWeight } from './batch-weight.js';
 
 /**
  * The FROST DKG (Pedersen VSS with proofs of knowledge) for a node that may hold several
@@ -90,7 +91,7 @@ function proofsHold(terms: readonly ProofTerms[]): boolean {
   const scalars: bigint[] = [];
   let zSum = Fn.ZERO;
   for (const { R, z, phi, c } of terms) {
-    const r = randomScalar128();
+    const r = randomWeight();
     zSum = Fn.add(zSum, Fn.mul(r, z));
     points.push(R, phi);
     scalars.push(r, Fn.mul(r, c));
@@ -142,12 +143,6 @@ function parsedCommitments(packages: readonly DealerPackage[]): Map<Seat, CurveP
   return new Map(packages.map((pkg) => [pkg.seat, pkg.commitment.map((c) => Point.fromBytes(c))]));
 }
 
-function randomScalar128(): bigint {
-  let r = 0n;
-  for (const byte of randomBytes(16)) r = (r << 8n) | BigInt(byte);
-  return r === 0n ? 1n : r;
-}
-
 /** Σ r·s·G − Σ r·Σ_k x^k·C_k over the given shares, as one MSM; zero when every share is valid. */
 function combinedCheck(shares: readonly ReceivedShare[], commitments: Map<Seat, CurvePoint[]>): boolean {
   const weights = new Map<Seat, bigint[]>(); // dealer → Σ over its shares of r·x^k, per k
@@ -161,7 +156,7 @@ function combinedCheck(shares: readonly ReceivedShare[], commitments: Map<Seat, 
     } catch {
       return false;
     }
-    const r = randomScalar128();
+    const r = randomWeight();
     lhs = Fn.add(lhs, Fn.mul(r, s));
     const w = weights.get(dealer) ?? new Array<bigint>(points.length).fill(Fn.ZERO);
     let power = r;
