@@ -14,6 +14,7 @@ import type { OperatorKey } from '../crypto/operator-key.js';
 import type { Logger } from '../log.js';
 import type { BroadcastChannel, Message, MessageCodec, Provider, Subscription } from '../net/types.js';
 import type { GroupKeys } from '../tbtc/dkg/dkg-executor.js';
+import { EarlyShares } from './early-shares.js';
 import { signatureShareCodec } from './messages.js';
 import {
   combineShares,
@@ -48,8 +49,8 @@ interface LocalGroup {
   readonly threshold: number;
   readonly channel: BroadcastChannel;
   readonly subscription: Subscription;
-  /** Shares that arrived before this node saw their request, by session. */
-  readonly early: Map<string, Message<SharePayload>[]>;
+  /** Shares that arrived before this node saw their request. */
+  readonly early: EarlyShares<Message<SharePayload>>;
 }
 
 type SharePayload = { session: string; shares: { seat: number; share: string }[] };
@@ -83,14 +84,21 @@ class Attempt {
     this.tryCombine();
   }
 
+  /**
+   * A sender's first message only, and of it one share per seat the sender holds in the
+   * group: whatever else it lists, a sender costs at most one check per seat of its own.
+   */
   receive(sender: Address, payload: SharePayload): void {
     if (this.entry || this.heard.has(sender)) return;
     this.heard.add(sender);
     const { group: operators, keys } = this.group.keys;
     const publicKeyShares = keys.values().next().value!.publicKeyShares;
+    const taken = new Set<number>();
     for (const { seat, share } of payload.shares) {
       const publicKeyShare = publicKeyShares.get(seat);
-      if (operators[seat - 1] !== sender || !publicKeyShare || this.valid.has(seat)) continue;
+      if (operators[seat - 1] !== sender || !publicKeyShare || this.valid.has(seat) || taken.has(seat))
+        continue;
+      taken.add(seat);
       this.pending.push({ seat, share: hexToBytes(share), publicKeyShare, sender });
     }
     this.tryCombine();
@@ -173,22 +181,19 @@ export class RelayExecutor {
     const channel = this.options.provider.broadcastChannelFor(relayChannelName(keys.groupPublicKey));
     channel.registerCodec(signatureShareCodec as MessageCodec<unknown>);
     channel.setFilter((sender) => members.has(sender.operatorAddress));
-    const early: LocalGroup['early'] = new Map();
+    const early: LocalGroup['early'] = new EarlyShares(BUFFERED_SESSIONS, members.size);
     const subscription = channel.recv(
       (message) => {
         if (message.local || message.type !== signatureShareCodec.type) return;
         const payload = message.payload as SharePayload;
         const attempt = [...this.attempts.values()].find(
-          (a) => a.group.channel === channel && sessionOf(a.request) === payload.session,
+          (a) => a.group.channel === channel && relaySession(a.request) === payload.session,
         );
         if (attempt) {
           attempt.receive(message.sender.operatorAddress, payload);
           return;
         }
-        const list = early.get(payload.session) ?? [];
-        list.push(message as Message<SharePayload>);
-        early.set(payload.session, list);
-        while (early.size > BUFFERED_SESSIONS) early.delete(early.keys().next().value!);
+        early.add(payload.session, message.sender.operatorAddress, message as Message<SharePayload>);
       },
       { name: 'relay' },
     );
@@ -220,7 +225,7 @@ export class RelayExecutor {
     this.attempts.set(request.requestId, attempt);
     recorder.inc('performance_relay_entry_generation_total');
     const signal = attempt.controller.signal; // aborted when the attempt ends or the node stops
-    const session = sessionOf(request);
+    const session = relaySession(request);
     const shares: { seat: number; share: string }[] = [];
     for (const [seat, key] of group.keys.keys) {
       const share = signShare(key.secretShare, attempt.message);
@@ -228,9 +233,8 @@ export class RelayExecutor {
       shares.push({ seat, share: bytesToHex(tamperShare ? tamperShare(seat, share) : share) });
     }
     await group.channel.send(signatureShareCodec, { session, shares }, { retransmit: { until: signal } });
-    for (const message of group.early.get(session) ?? [])
+    for (const message of group.early.take(session))
       attempt.receive(message.sender.operatorAddress, message.payload);
-    group.early.delete(session);
 
     await Promise.race([attempt.combined, aborted(signal)]);
     if (signal.aborted || !attempt.entry) return;
@@ -326,7 +330,8 @@ export class RelayExecutor {
   }
 }
 
-function sessionOf(request: RelayEntryRequestedEvent): string {
+/** The session of a request's share messages. */
+export function relaySession(request: Pick<RelayEntryRequestedEvent, 'requestId' | 'previousEntry'>): string {
   return `${request.requestId}-${bytesToHex(request.previousEntry).slice(0, 32)}`;
 }
 
