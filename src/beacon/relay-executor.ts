@@ -142,6 +142,8 @@ export class RelayExecutor {
   private readonly attempts = new Map<number, Attempt>();
   /** Requests settled (entry accepted or timed out), so late watchers do nothing. */
   private readonly settled = new Set<number>();
+  /** Requests whose timeout this node watches (a request can be seen twice: at start and as an event). */
+  private readonly watched = new Set<number>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly stopped = new AbortController();
   /** Shares this node rejected as invalid (for operators' logs and tests). */
@@ -159,6 +161,13 @@ export class RelayExecutor {
       beacon.onRelayEntryRequested((event) => this.requested(event)),
       beacon.onRelayEntrySubmitted((event) => this.submitted(event)),
       beacon.onRelayEntryTimedOut((event) => this.timedOut(event)),
+    );
+    // A request made while this node was down: sign it (if a member) and watch its timeout.
+    void beacon.currentRelayRequest().then(
+      (request) => {
+        if (request && !this.stopped.signal.aborted) this.requested(request);
+      },
+      (err: Error) => this.options.log.warn({ err: err.message }, 'could not read the pending relay request'),
     );
   }
 
@@ -296,10 +305,13 @@ export class RelayExecutor {
 
   /** Every node: once the request is past its timeout without an entry, report it. */
   private watchTimeout(event: RelayEntryRequestedEvent): void {
+    if (this.watched.has(event.requestId) || this.settled.has(event.requestId)) return;
+    this.watched.add(event.requestId);
     const { chain, recorder, log } = this.options;
     const beacon = chain.randomBeacon;
     void beacon.beaconParameters().then(
       (params) => {
+        if (this.stopped.signal.aborted) return; // a listener added now would never fire
         const timeoutBlock = event.blockNumber + params.relayEntryTimeoutBlocks + 1;
         const stopWatching = chain.blocks.watchBlocks((height) => {
           if (this.settled.has(event.requestId)) {
@@ -321,6 +333,7 @@ export class RelayExecutor {
         });
         const stop = () => {
           stopWatching();
+          this.watched.delete(event.requestId);
           this.stopped.signal.removeEventListener('abort', stop);
         };
         this.stopped.signal.addEventListener('abort', stop, { once: true });

@@ -185,6 +185,26 @@ test('a member flooding a share message with repeated and foreign seats costs ea
   }
 });
 
+test('members restarted while a request is pending pick it up and produce its entry', async () => {
+  const holders = cluster.nodes.filter((n) => !n.stopped && n.beacon.groups.length > 0);
+  for (const node of holders) cluster.stopNode(node);
+  const requested = new Promise<RelayEntryRequestedEvent>((resolve) => {
+    const stop = cluster.observer.onRelayEntryRequested((event) => {
+      stop();
+      resolve(event);
+    });
+  });
+  await cluster.observer.requestRelayEntry();
+  const request = await requested;
+  const submitted = nextSubmission(request.requestId);
+  const restarted = holders.map((node) => cluster.restartNode(node));
+  const entry = await submitted;
+  assert.equal(verifies(entry, groupA.groupPublicKey), true);
+  entries.push(entry);
+  for (const node of restarted)
+    assert.equal(await node.metrics.value('performance_relay_entry_generation_total'), 1);
+});
+
 test('with group A below threshold the request times out, one report is accepted, and group B produces the entry', async () => {
   // Group B: new operators with overwhelming stake, so its seats are theirs.
   const newcomers = cluster.addNodes([100_000n, 100_000n, 100_000n, 100_000n]);

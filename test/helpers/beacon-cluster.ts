@@ -89,6 +89,10 @@ export function startBeaconCluster(options: {
       node.stopped = true;
       node.beacon.stop();
     },
+    /** A stopped node started again with its key and its groups (as from its keystore). */
+    restartNode(node: BeaconClusterNode): BeaconClusterNode {
+      return startNode(node.key, node.beacon.groups);
+    },
     stop() {
       for (const node of nodes) if (!node.stopped) node.beacon.stop();
       stopTicks();
