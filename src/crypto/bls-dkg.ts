@@ -5,6 +5,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { DealerPackage, DkgScheme, ReceivedShare, Seat } from './dkg-scheme.js';
 import { randomWeight } from './batch-weight.js';
+import * as feldman from './feldman-shares.js';
 
 /**
  * The beacon DKG's curve part: Feldman VSS over BLS12-381 with public keys in G2 (the
@@ -128,41 +129,6 @@ function invalidDealers(packages: readonly DealerPackage[], threshold: number, c
   return bad.sort((a, b) => a - b);
 }
 
-/** Σ r·s·G − Σ r·Σ_k x^k·C_k over the shares, as one MSM; zero when every share is valid. */
-function combinedCheck(shares: readonly ReceivedShare[], commitments: Map<Seat, G2Point[]>): boolean {
-  const weights = new Map<Seat, bigint[]>();
-  let lhs = 0n;
-  for (const { dealer, recipient, share } of shares) {
-    const points = commitments.get(dealer);
-    if (!points) return false;
-    let s: bigint;
-    try {
-      s = Fr.fromBytes(share);
-    } catch {
-      return false;
-    }
-    const r = randomWeight();
-    lhs = Fr.add(lhs, Fr.mul(r, s));
-    const w = weights.get(dealer) ?? new Array<bigint>(points.length).fill(0n);
-    let power = r;
-    for (let k = 0; k < points.length; k++) {
-      w[k] = Fr.add(w[k]!, power);
-      power = Fr.mul(power, BigInt(recipient));
-    }
-    weights.set(dealer, w);
-  }
-  const points: G2Point[] = [G2.BASE];
-  const scalars: bigint[] = [lhs];
-  for (const [dealer, w] of weights) {
-    const dealerPoints = commitments.get(dealer)!;
-    w.forEach((weight, k) => {
-      points.push(dealerPoints[k]!);
-      scalars.push(Fr.neg(weight));
-    });
-  }
-  return msmIsZero(points, scalars);
-}
-
 function parsedCommitments(packages: readonly DealerPackage[]): Map<Seat, G2Point[]> {
   const parsed = new Map<Seat, G2Point[]>();
   for (const pkg of packages) {
@@ -182,16 +148,7 @@ function dealersWithInvalidShares(
   shares: readonly ReceivedShare[],
   packages: readonly DealerPackage[],
 ): Seat[] {
-  const commitments = parsedCommitments(packages);
-  if (combinedCheck(shares, commitments)) return [];
-  const dealers = [...new Set(shares.map((s) => s.dealer))].sort((a, b) => a - b);
-  return dealers.filter(
-    (dealer) =>
-      !combinedCheck(
-        shares.filter((s) => s.dealer === dealer),
-        commitments,
-      ),
-  );
+  return feldman.dealersWithInvalidShares(G2, shares, parsedCommitments(packages));
 }
 
 /** What a beacon group member holds for one seat after the DKG. */

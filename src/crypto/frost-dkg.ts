@@ -4,6 +4,7 @@ import { schnorr_FROST, secp256k1, secp256k1_hasher } from '@noble/curves/secp25
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { DealerPackage, DkgScheme, ReceivedShare, Seat } from './dkg-scheme.js';
 import { randomWeight } from './batch-weight.js';
+import * as feldman from './feldman-shares.js';
 
 /**
  * The FROST DKG (Pedersen VSS with proofs of knowledge) for a node that may hold several
@@ -143,42 +144,6 @@ function parsedCommitments(packages: readonly DealerPackage[]): Map<Seat, CurveP
   return new Map(packages.map((pkg) => [pkg.seat, pkg.commitment.map((c) => Point.fromBytes(c))]));
 }
 
-/** Σ r·s·G − Σ r·Σ_k x^k·C_k over the given shares, as one MSM; zero when every share is valid. */
-function combinedCheck(shares: readonly ReceivedShare[], commitments: Map<Seat, CurvePoint[]>): boolean {
-  const weights = new Map<Seat, bigint[]>(); // dealer → Σ over its shares of r·x^k, per k
-  let lhs = Fn.ZERO;
-  for (const { dealer, recipient, share } of shares) {
-    const points = commitments.get(dealer);
-    if (!points) return false;
-    let s: bigint;
-    try {
-      s = Fn.fromBytes(share);
-    } catch {
-      return false;
-    }
-    const r = randomWeight();
-    lhs = Fn.add(lhs, Fn.mul(r, s));
-    const w = weights.get(dealer) ?? new Array<bigint>(points.length).fill(Fn.ZERO);
-    let power = r;
-    for (let k = 0; k < points.length; k++) {
-      w[k] = Fn.add(w[k]!, power);
-      power = Fn.mul(power, scalarOf(recipient));
-    }
-    weights.set(dealer, w);
-  }
-  const points: CurvePoint[] = [Point.BASE];
-  const scalars: bigint[] = [Fn.neg(lhs)];
-  for (const [dealer, w] of weights) {
-    const dealerPoints = commitments.get(dealer)!;
-    for (let k = 0; k < w.length; k++) {
-      if (w[k] === Fn.ZERO) continue;
-      points.push(dealerPoints[k]!);
-      scalars.push(w[k]!);
-    }
-  }
-  return pippenger(Point, points, scalars).equals(Point.ZERO);
-}
-
 /**
  * The dealers that sent at least one invalid share: one combined check for everything;
  * only when it fails, one check per dealer to name the culprits.
@@ -187,22 +152,13 @@ export function dealersWithInvalidShares(
   shares: readonly ReceivedShare[],
   packages: readonly DealerPackage[],
 ): Seat[] {
-  const commitments = parsedCommitments(packages);
-  if (combinedCheck(shares, commitments)) return [];
-  const dealers = [...new Set(shares.map((s) => s.dealer))].sort((a, b) => a - b);
-  return dealers.filter(
-    (dealer) =>
-      !combinedCheck(
-        shares.filter((s) => s.dealer === dealer),
-        commitments,
-      ),
-  );
+  return feldman.dealersWithInvalidShares(Point, shares, parsedCommitments(packages));
 }
 
 /** Whether one share is valid against its dealer's commitments (for judging complaints). */
 export function shareValid(share: ReceivedShare, pkg: DealerPackage): boolean {
   try {
-    return combinedCheck([share], parsedCommitments([pkg]));
+    return feldman.sharesHold(Point, [share], parsedCommitments([pkg]));
   } catch {
     return false;
   }
