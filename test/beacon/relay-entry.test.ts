@@ -157,7 +157,10 @@ test('a member flooding a share message with repeated and foreign seats costs ea
   const wrong = bytesToHex(BLS.hash(new TextEncoder().encode('not a share')).toBytes(true));
   const seats = (n: number) =>
     Array.from({ length: n }, (_, i) => ({
-      seat: i % 2 === 0 ? attackerSeats[i % attackerSeats.length]! : foreignSeats[i % foreignSeats.length]!,
+      seat:
+        i % 2 === 0
+          ? attackerSeats[(i >> 1) % attackerSeats.length]!
+          : foreignSeats[(i >> 1) % foreignSeats.length]!,
       share: wrong,
     }));
   await channel.send(signatureShareCodec, { session, shares: seats(400) });
