@@ -14,6 +14,7 @@ import type { OperatorKey } from '../crypto/operator-key.js';
 import type { Logger } from '../log.js';
 import type { BroadcastChannel, Message, MessageCodec, Provider, Subscription } from '../net/types.js';
 import type { GroupKeys } from '../tbtc/dkg/dkg-executor.js';
+import { EarlyShares } from './early-shares.js';
 import { signatureShareCodec } from './messages.js';
 import {
   combineShares,
@@ -48,8 +49,8 @@ interface LocalGroup {
   readonly threshold: number;
   readonly channel: BroadcastChannel;
   readonly subscription: Subscription;
-  /** Shares that arrived before this node saw their request, by session. */
-  readonly early: Map<string, Message<SharePayload>[]>;
+  /** Shares that arrived before this node saw their request. */
+  readonly early: EarlyShares<Message<SharePayload>>;
 }
 
 type SharePayload = { session: string; shares: { seat: number; share: string }[] };
@@ -83,14 +84,21 @@ class Attempt {
     this.tryCombine();
   }
 
+  /**
+   * A sender's first message only, and of it one share per seat the sender holds in the
+   * group: whatever else it lists, a sender costs at most one check per seat of its own.
+   */
   receive(sender: Address, payload: SharePayload): void {
     if (this.entry || this.heard.has(sender)) return;
     this.heard.add(sender);
     const { group: operators, keys } = this.group.keys;
     const publicKeyShares = keys.values().next().value!.publicKeyShares;
+    const taken = new Set<number>();
     for (const { seat, share } of payload.shares) {
       const publicKeyShare = publicKeyShares.get(seat);
-      if (operators[seat - 1] !== sender || !publicKeyShare || this.valid.has(seat)) continue;
+      if (operators[seat - 1] !== sender || !publicKeyShare || this.valid.has(seat) || taken.has(seat))
+        continue;
+      taken.add(seat);
       this.pending.push({ seat, share: hexToBytes(share), publicKeyShare, sender });
     }
     this.tryCombine();
@@ -134,6 +142,8 @@ export class RelayExecutor {
   private readonly attempts = new Map<number, Attempt>();
   /** Requests settled (entry accepted or timed out), so late watchers do nothing. */
   private readonly settled = new Set<number>();
+  /** Requests whose timeout this node watches (a request can be seen twice: at start and as an event). */
+  private readonly watched = new Set<number>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly stopped = new AbortController();
   /** Shares this node rejected as invalid (for operators' logs and tests). */
@@ -151,6 +161,13 @@ export class RelayExecutor {
       beacon.onRelayEntryRequested((event) => this.requested(event)),
       beacon.onRelayEntrySubmitted((event) => this.submitted(event)),
       beacon.onRelayEntryTimedOut((event) => this.timedOut(event)),
+    );
+    // A request made while this node was down: sign it (if a member) and watch its timeout.
+    void beacon.currentRelayRequest().then(
+      (request) => {
+        if (request && !this.stopped.signal.aborted) this.requested(request);
+      },
+      (err: Error) => this.options.log.warn({ err: err.message }, 'could not read the pending relay request'),
     );
   }
 
@@ -173,22 +190,19 @@ export class RelayExecutor {
     const channel = this.options.provider.broadcastChannelFor(relayChannelName(keys.groupPublicKey));
     channel.registerCodec(signatureShareCodec as MessageCodec<unknown>);
     channel.setFilter((sender) => members.has(sender.operatorAddress));
-    const early: LocalGroup['early'] = new Map();
+    const early: LocalGroup['early'] = new EarlyShares(BUFFERED_SESSIONS, members.size);
     const subscription = channel.recv(
       (message) => {
         if (message.local || message.type !== signatureShareCodec.type) return;
         const payload = message.payload as SharePayload;
         const attempt = [...this.attempts.values()].find(
-          (a) => a.group.channel === channel && sessionOf(a.request) === payload.session,
+          (a) => a.group.channel === channel && relaySession(a.request) === payload.session,
         );
         if (attempt) {
           attempt.receive(message.sender.operatorAddress, payload);
           return;
         }
-        const list = early.get(payload.session) ?? [];
-        list.push(message as Message<SharePayload>);
-        early.set(payload.session, list);
-        while (early.size > BUFFERED_SESSIONS) early.delete(early.keys().next().value!);
+        early.add(payload.session, message.sender.operatorAddress, message as Message<SharePayload>);
       },
       { name: 'relay' },
     );
@@ -220,7 +234,7 @@ export class RelayExecutor {
     this.attempts.set(request.requestId, attempt);
     recorder.inc('performance_relay_entry_generation_total');
     const signal = attempt.controller.signal; // aborted when the attempt ends or the node stops
-    const session = sessionOf(request);
+    const session = relaySession(request);
     const shares: { seat: number; share: string }[] = [];
     for (const [seat, key] of group.keys.keys) {
       const share = signShare(key.secretShare, attempt.message);
@@ -228,9 +242,8 @@ export class RelayExecutor {
       shares.push({ seat, share: bytesToHex(tamperShare ? tamperShare(seat, share) : share) });
     }
     await group.channel.send(signatureShareCodec, { session, shares }, { retransmit: { until: signal } });
-    for (const message of group.early.get(session) ?? [])
+    for (const message of group.early.take(session))
       attempt.receive(message.sender.operatorAddress, message.payload);
-    group.early.delete(session);
 
     await Promise.race([attempt.combined, aborted(signal)]);
     if (signal.aborted || !attempt.entry) return;
@@ -292,10 +305,13 @@ export class RelayExecutor {
 
   /** Every node: once the request is past its timeout without an entry, report it. */
   private watchTimeout(event: RelayEntryRequestedEvent): void {
+    if (this.watched.has(event.requestId) || this.settled.has(event.requestId)) return;
+    this.watched.add(event.requestId);
     const { chain, recorder, log } = this.options;
     const beacon = chain.randomBeacon;
     void beacon.beaconParameters().then(
       (params) => {
+        if (this.stopped.signal.aborted) return; // a listener added now would never fire
         const timeoutBlock = event.blockNumber + params.relayEntryTimeoutBlocks + 1;
         const stopWatching = chain.blocks.watchBlocks((height) => {
           if (this.settled.has(event.requestId)) {
@@ -317,6 +333,7 @@ export class RelayExecutor {
         });
         const stop = () => {
           stopWatching();
+          this.watched.delete(event.requestId);
           this.stopped.signal.removeEventListener('abort', stop);
         };
         this.stopped.signal.addEventListener('abort', stop, { once: true });
@@ -326,7 +343,8 @@ export class RelayExecutor {
   }
 }
 
-function sessionOf(request: RelayEntryRequestedEvent): string {
+/** The session of a request's share messages. */
+export function relaySession(request: Pick<RelayEntryRequestedEvent, 'requestId' | 'previousEntry'>): string {
   return `${request.requestId}-${bytesToHex(request.previousEntry).slice(0, 32)}`;
 }
 

@@ -1,7 +1,6 @@
 import { pippenger } from '@noble/curves/abstract/curve.js';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
-import { bytesToNumberBE } from '@noble/curves/utils.js';
-import { randomBytes } from '@noble/hashes/utils.js';
+import { randomWeight } from '../crypto/batch-weight.js';
 
 /**
  * Threshold BLS on BLS12-381, minimal-signature-size variant (noble's `shortSignatures`):
@@ -47,11 +46,6 @@ export function verifyShare(share: ShareToCheck, message: G1Point): boolean {
   } catch {
     return false;
   }
-}
-
-function randomWeight(): bigint {
-  const r = bytesToNumberBE(randomBytes(16));
-  return r === 0n ? 1n : r;
 }
 
 /**

@@ -4,6 +4,8 @@ import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { DealerPackage, DkgScheme, ReceivedShare, Seat } from './dkg-scheme.js';
+import { randomWeight } from './batch-weight.js';
+import * as feldman from './feldman-shares.js';
 
 /**
  * The beacon DKG's curve part: Feldman VSS over BLS12-381 with public keys in G2 (the
@@ -30,11 +32,6 @@ export function randomScalar(): bigint {
   }
 }
 
-function randomWeight(): bigint {
-  const r = bytesToNumberBE(randomBytes(16));
-  return r === 0n ? 1n : r;
-}
-
 export const scalarToBytes = (s: bigint): Uint8Array => Fr.toBytes(s);
 export const scalarFromBytes = (bytes: Uint8Array): bigint => Fr.fromBytes(bytes);
 
@@ -59,10 +56,13 @@ function evaluate(coefficients: readonly bigint[], x: bigint): bigint {
   return result;
 }
 
-function challenge(seat: Seat, phi: Uint8Array, R: Uint8Array): bigint {
-  const seatBytes = new Uint8Array(4);
-  new DataView(seatBytes.buffer).setUint32(0, seat);
-  return Fr.create(bytesToNumberBE(sha512(concatBytes(POK_DOMAIN, seatBytes, phi, R))));
+/** The proof's challenge, bound to the DKG run (`context`) so a proof cannot be replayed in another. */
+function challenge(context: Uint8Array, seat: Seat, phi: Uint8Array, R: Uint8Array): bigint {
+  const header = new Uint8Array(8);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, context.length);
+  view.setUint32(4, seat);
+  return Fr.create(bytesToNumberBE(sha512(concatBytes(POK_DOMAIN, header, context, phi, R))));
 }
 
 interface ProofTerms {
@@ -72,7 +72,7 @@ interface ProofTerms {
   readonly c: bigint;
 }
 
-function proofTerms(pkg: DealerPackage, threshold: number): ProofTerms | undefined {
+function proofTerms(pkg: DealerPackage, threshold: number, context: Uint8Array): ProofTerms | undefined {
   try {
     if (pkg.commitment.length !== threshold) return undefined;
     for (const c of pkg.commitment) if (c.length !== G2_BYTES) return undefined;
@@ -83,7 +83,7 @@ function proofTerms(pkg: DealerPackage, threshold: number): ProofTerms | undefin
     const phi = g2(pkg.commitment[0]!);
     if (phi.equals(G2.ZERO)) return undefined;
     for (const c of pkg.commitment.slice(1)) g2(c); // each must be a valid point
-    return { R, z, phi, c: challenge(pkg.seat, pkg.commitment[0]!, proof.subarray(0, G2_BYTES)) };
+    return { R, z, phi, c: challenge(context, pkg.seat, pkg.commitment[0]!, proof.subarray(0, G2_BYTES)) };
   } catch {
     return undefined;
   }
@@ -115,11 +115,11 @@ function msmIsZero(points: G2Point[], scalars: bigint[]): boolean {
   ).equals(G2.ZERO);
 }
 
-function invalidDealers(packages: readonly DealerPackage[], threshold: number): Seat[] {
+function invalidDealers(packages: readonly DealerPackage[], threshold: number, context: Uint8Array): Seat[] {
   const bad: Seat[] = [];
   const checked: [DealerPackage, ProofTerms][] = [];
   for (const pkg of packages) {
-    const terms = proofTerms(pkg, threshold);
+    const terms = proofTerms(pkg, threshold, context);
     if (terms) checked.push([pkg, terms]);
     else bad.push(pkg.seat);
   }
@@ -127,41 +127,6 @@ function invalidDealers(packages: readonly DealerPackage[], threshold: number): 
     for (const [pkg, terms] of checked) if (!proofsHold([terms])) bad.push(pkg.seat);
   }
   return bad.sort((a, b) => a - b);
-}
-
-/** Σ r·s·G − Σ r·Σ_k x^k·C_k over the shares, as one MSM; zero when every share is valid. */
-function combinedCheck(shares: readonly ReceivedShare[], commitments: Map<Seat, G2Point[]>): boolean {
-  const weights = new Map<Seat, bigint[]>();
-  let lhs = 0n;
-  for (const { dealer, recipient, share } of shares) {
-    const points = commitments.get(dealer);
-    if (!points) return false;
-    let s: bigint;
-    try {
-      s = Fr.fromBytes(share);
-    } catch {
-      return false;
-    }
-    const r = randomWeight();
-    lhs = Fr.add(lhs, Fr.mul(r, s));
-    const w = weights.get(dealer) ?? new Array<bigint>(points.length).fill(0n);
-    let power = r;
-    for (let k = 0; k < points.length; k++) {
-      w[k] = Fr.add(w[k]!, power);
-      power = Fr.mul(power, BigInt(recipient));
-    }
-    weights.set(dealer, w);
-  }
-  const points: G2Point[] = [G2.BASE];
-  const scalars: bigint[] = [lhs];
-  for (const [dealer, w] of weights) {
-    const dealerPoints = commitments.get(dealer)!;
-    w.forEach((weight, k) => {
-      points.push(dealerPoints[k]!);
-      scalars.push(Fr.neg(weight));
-    });
-  }
-  return msmIsZero(points, scalars);
 }
 
 function parsedCommitments(packages: readonly DealerPackage[]): Map<Seat, G2Point[]> {
@@ -183,16 +148,7 @@ function dealersWithInvalidShares(
   shares: readonly ReceivedShare[],
   packages: readonly DealerPackage[],
 ): Seat[] {
-  const commitments = parsedCommitments(packages);
-  if (combinedCheck(shares, commitments)) return [];
-  const dealers = [...new Set(shares.map((s) => s.dealer))].sort((a, b) => a - b);
-  return dealers.filter(
-    (dealer) =>
-      !combinedCheck(
-        shares.filter((s) => s.dealer === dealer),
-        commitments,
-      ),
-  );
+  return feldman.dealersWithInvalidShares(G2, shares, parsedCommitments(packages));
 }
 
 /** What a beacon group member holds for one seat after the DKG. */
@@ -252,7 +208,7 @@ function finalize(options: Parameters<DkgScheme<BlsKeyShare>['finalize']>[0]): {
 export const BLS_DKG_SCHEME: DkgScheme<BlsKeyShare> = {
   name: 'bls12-381-g2',
   shareBytes: SCALAR_BYTES,
-  deal(seats, threshold) {
+  deal(seats, threshold, _participants, context) {
     const polynomials = new Map<Seat, bigint[]>();
     const packages: DealerPackage[] = [];
     for (const seat of seats) {
@@ -261,7 +217,7 @@ export const BLS_DKG_SCHEME: DkgScheme<BlsKeyShare> = {
       const commitment = coefficients.map((a) => G2.BASE.multiply(a).toBytes(true));
       const k = randomScalar();
       const R = G2.BASE.multiply(k).toBytes(true);
-      const z = Fr.add(k, Fr.mul(coefficients[0]!, challenge(seat, commitment[0]!, R)));
+      const z = Fr.add(k, Fr.mul(coefficients[0]!, challenge(context, seat, commitment[0]!, R)));
       packages.push({ seat, commitment, proofOfKnowledge: concatBytes(R, Fr.toBytes(z)) });
     }
     return {

@@ -39,10 +39,13 @@ export interface DkgScheme<K> {
   readonly name: string;
   /** Length of one serialised share. */
   readonly shareBytes: number;
-  /** Round 1 for each local seat: a random polynomial of degree t-1, commitments and proof. */
-  deal(seats: readonly Seat[], threshold: number, participants: number): DealtSeats;
-  /** Dealers whose package is malformed or whose proof of knowledge fails. */
-  invalidDealers(packages: readonly DealerPackage[], threshold: number): Seat[];
+  /**
+   * Round 1 for each local seat: a random polynomial of degree t-1, commitments and proof.
+   * `context` (the DKG session) binds the proofs to this run where the scheme supports it.
+   */
+  deal(seats: readonly Seat[], threshold: number, participants: number, context: Uint8Array): DealtSeats;
+  /** Dealers whose package is malformed or whose proof of knowledge (for `context`) fails. */
+  invalidDealers(packages: readonly DealerPackage[], threshold: number, context: Uint8Array): Seat[];
   /** Dealers that sent at least one share inconsistent with their commitments. */
   dealersWithInvalidShares(shares: readonly ReceivedShare[], packages: readonly DealerPackage[]): Seat[];
   /** The group key and the key material of the local seats. */

@@ -1,8 +1,10 @@
 import { pippenger } from '@noble/curves/abstract/curve.js';
 import type { DKG_Secret, Key } from '@noble/curves/abstract/frost.js';
 import { schnorr_FROST, secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
-import { concatBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { DealerPackage, DkgScheme, ReceivedShare, Seat } from './dkg-scheme.js';
+import { randomWeight } from './batch-weight.js';
+import * as feldman from './feldman-shares.js';
 
 /**
  * The FROST DKG (Pedersen VSS with proofs of knowledge) for a node that may hold several
@@ -90,7 +92,7 @@ function proofsHold(terms: readonly ProofTerms[]): boolean {
   const scalars: bigint[] = [];
   let zSum = Fn.ZERO;
   for (const { R, z, phi, c } of terms) {
-    const r = randomScalar128();
+    const r = randomWeight();
     zSum = Fn.add(zSum, Fn.mul(r, z));
     points.push(R, phi);
     scalars.push(r, Fn.mul(r, c));
@@ -142,48 +144,6 @@ function parsedCommitments(packages: readonly DealerPackage[]): Map<Seat, CurveP
   return new Map(packages.map((pkg) => [pkg.seat, pkg.commitment.map((c) => Point.fromBytes(c))]));
 }
 
-function randomScalar128(): bigint {
-  let r = 0n;
-  for (const byte of randomBytes(16)) r = (r << 8n) | BigInt(byte);
-  return r === 0n ? 1n : r;
-}
-
-/** Σ r·s·G − Σ r·Σ_k x^k·C_k over the given shares, as one MSM; zero when every share is valid. */
-function combinedCheck(shares: readonly ReceivedShare[], commitments: Map<Seat, CurvePoint[]>): boolean {
-  const weights = new Map<Seat, bigint[]>(); // dealer → Σ over its shares of r·x^k, per k
-  let lhs = Fn.ZERO;
-  for (const { dealer, recipient, share } of shares) {
-    const points = commitments.get(dealer);
-    if (!points) return false;
-    let s: bigint;
-    try {
-      s = Fn.fromBytes(share);
-    } catch {
-      return false;
-    }
-    const r = randomScalar128();
-    lhs = Fn.add(lhs, Fn.mul(r, s));
-    const w = weights.get(dealer) ?? new Array<bigint>(points.length).fill(Fn.ZERO);
-    let power = r;
-    for (let k = 0; k < points.length; k++) {
-      w[k] = Fn.add(w[k]!, power);
-      power = Fn.mul(power, scalarOf(recipient));
-    }
-    weights.set(dealer, w);
-  }
-  const points: CurvePoint[] = [Point.BASE];
-  const scalars: bigint[] = [Fn.neg(lhs)];
-  for (const [dealer, w] of weights) {
-    const dealerPoints = commitments.get(dealer)!;
-    for (let k = 0; k < w.length; k++) {
-      if (w[k] === Fn.ZERO) continue;
-      points.push(dealerPoints[k]!);
-      scalars.push(w[k]!);
-    }
-  }
-  return pippenger(Point, points, scalars).equals(Point.ZERO);
-}
-
 /**
  * The dealers that sent at least one invalid share: one combined check for everything;
  * only when it fails, one check per dealer to name the culprits.
@@ -192,22 +152,13 @@ export function dealersWithInvalidShares(
   shares: readonly ReceivedShare[],
   packages: readonly DealerPackage[],
 ): Seat[] {
-  const commitments = parsedCommitments(packages);
-  if (combinedCheck(shares, commitments)) return [];
-  const dealers = [...new Set(shares.map((s) => s.dealer))].sort((a, b) => a - b);
-  return dealers.filter(
-    (dealer) =>
-      !combinedCheck(
-        shares.filter((s) => s.dealer === dealer),
-        commitments,
-      ),
-  );
+  return feldman.dealersWithInvalidShares(Point, shares, parsedCommitments(packages));
 }
 
 /** Whether one share is valid against its dealer's commitments (for judging complaints). */
 export function shareValid(share: ReceivedShare, pkg: DealerPackage): boolean {
   try {
-    return combinedCheck([share], parsedCommitments([pkg]));
+    return feldman.sharesHold(Point, [share], parsedCommitments([pkg]));
   } catch {
     return false;
   }

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { MAX_GROUP_SIZE, signatureShareCodec } from '../../src/beacon/messages.js';
+import { relayChannelName, relaySession } from '../../src/beacon/relay-executor.js';
 import { GENESIS_ENTRY } from '../../src/beacon/threshold-bls.js';
 import type {
   BeaconGroupRegisteredEvent,
@@ -20,6 +22,7 @@ const cluster = startBeaconCluster({
 });
 let groupA: BeaconGroupRegisteredEvent;
 const entries: RelayEntrySubmittedEvent[] = [];
+let lastRequestId = -1;
 after(() => cluster.stop());
 
 const BLS = bls12_381.shortSignatures;
@@ -38,6 +41,7 @@ async function requestEntry(): Promise<{
   });
   await beacon.requestRelayEntry();
   const request = await requested;
+  lastRequestId = request.requestId;
   const entry = await nextSubmission(request.requestId);
   return { request, entry };
 }
@@ -127,6 +131,81 @@ test('a member broadcasting corrupted signature shares is ignored; entries still
   const rejected = cluster.nodes.reduce((n, node) => n + node.beacon.relay.rejectedShares, 0);
   assert.ok(rejected > 0, 'honest members found and dropped the corrupted shares');
   assert.equal(corrupter.beacon.relay.rejectedShares, 0);
+});
+
+test('a member flooding a share message with repeated and foreign seats costs each node only its own seats; entries still combine', async () => {
+  const seatsOf = (address: string) => groupA.members.filter((m) => m.operator === address).length;
+  const attacker = cluster.nodes.find(
+    (n) => !n.stopped && seatsOf(n.key.address) > 0 && groupA.members.length - seatsOf(n.key.address) >= 6,
+  )!;
+  const attackerSeats = [...attacker.beacon.groups[0]!.keys.keys()];
+  const foreignSeats = groupA.members.map((m) => m.index).filter((seat) => !attackerSeats.includes(seat));
+  // Its node is replaced by a hand-written sender with its key (a member's valid signature).
+  cluster.stopNode(attacker);
+  const channel = cluster.network
+    .join(attacker.key)
+    .broadcastChannelFor(relayChannelName(groupA.groupPublicKey));
+  channel.registerCodec(signatureShareCodec);
+  const honest = cluster.nodes.filter((n) => !n.stopped && n.beacon.groups.length > 0);
+  const rejectedBefore = honest.map((n) => n.beacon.relay.rejectedShares);
+  const malformedBefore = await Promise.all(
+    honest.map((n) => n.metrics.value('performance_message_dropped_total', { reason: 'malformed' })),
+  );
+
+  // Sent before the request (the session is predictable), so every node reads it first.
+  const session = relaySession({ requestId: lastRequestId + 1, previousEntry: entries.at(-1)!.entry });
+  const wrong = bytesToHex(BLS.hash(new TextEncoder().encode('not a share')).toBytes(true));
+  const seats = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      seat:
+        i % 2 === 0
+          ? attackerSeats[(i >> 1) % attackerSeats.length]!
+          : foreignSeats[(i >> 1) % foreignSeats.length]!,
+      share: wrong,
+    }));
+  await channel.send(signatureShareCodec, { session, shares: seats(400) });
+  await channel.send(signatureShareCodec, { session, shares: seats(MAX_GROUP_SIZE + 1) });
+  // A channel decodes a sender's messages in order: once the second is dropped, the first
+  // is in the relay handler's queue, ahead of the request.
+  for (const [i, node] of honest.entries())
+    await eventually(
+      () => node.metrics.value('performance_message_dropped_total', { reason: 'malformed' }),
+      (v) => v === malformedBefore[i]! + 1,
+      5_000,
+      'the message over the size cap dropped and counted',
+    );
+
+  const { request, entry } = await requestEntry();
+  assert.equal(relaySession(request), session);
+  assert.equal(verifies(entry, groupA.groupPublicKey), true);
+  entries.push(entry);
+  for (const [i, node] of honest.entries()) {
+    assert.equal(
+      node.beacon.relay.rejectedShares - rejectedBefore[i]!,
+      attackerSeats.length,
+      "each of the attacker's seats is checked once; repeats and foreign seats are not checked",
+    );
+  }
+});
+
+test('members restarted while a request is pending pick it up and produce its entry', async () => {
+  const holders = cluster.nodes.filter((n) => !n.stopped && n.beacon.groups.length > 0);
+  for (const node of holders) cluster.stopNode(node);
+  const requested = new Promise<RelayEntryRequestedEvent>((resolve) => {
+    const stop = cluster.observer.onRelayEntryRequested((event) => {
+      stop();
+      resolve(event);
+    });
+  });
+  await cluster.observer.requestRelayEntry();
+  const request = await requested;
+  const submitted = nextSubmission(request.requestId);
+  const restarted = holders.map((node) => cluster.restartNode(node));
+  const entry = await submitted;
+  assert.equal(verifies(entry, groupA.groupPublicKey), true);
+  entries.push(entry);
+  for (const node of restarted)
+    assert.equal(await node.metrics.value('performance_relay_entry_generation_total'), 1);
 });
 
 test('with group A below threshold the request times out, one report is accepted, and group B produces the entry', async () => {

@@ -15,9 +15,10 @@ import type { ReceivedShare } from '../../src/crypto/dkg-scheme.js';
 
 const SEATS = [1, 2, 3, 4, 5];
 const THRESHOLD = 3;
+const SESSION = new TextEncoder().encode('beacon-dkg-test-session');
 
 function dkg() {
-  const dealt = BLS_DKG_SCHEME.deal(SEATS, THRESHOLD, SEATS.length);
+  const dealt = BLS_DKG_SCHEME.deal(SEATS, THRESHOLD, SEATS.length, SESSION);
   const shares: ReceivedShare[] = SEATS.flatMap((dealer) =>
     [...dealt.sharesFor(dealer, SEATS)].map(([recipient, share]) => ({ dealer, recipient, share })),
   );
@@ -26,7 +27,7 @@ function dkg() {
 
 test('BLS DKG scheme: proofs and shares check out, any 3 of 5 seats sign an entry that noble verifies', () => {
   const { dealt, shares } = dkg();
-  assert.deepEqual(BLS_DKG_SCHEME.invalidDealers(dealt.packages, THRESHOLD), []);
+  assert.deepEqual(BLS_DKG_SCHEME.invalidDealers(dealt.packages, THRESHOLD, SESSION), []);
   assert.deepEqual(BLS_DKG_SCHEME.dealersWithInvalidShares(shares, dealt.packages), []);
   const { groupPublicKey, keys } = BLS_DKG_SCHEME.finalize({
     threshold: THRESHOLD,
@@ -71,5 +72,11 @@ test('BLS DKG scheme: a bad share and a bad proof of knowledge name their dealer
   const packages = dealt.packages.map((p) =>
     p.seat === 5 ? { ...p, proofOfKnowledge: dealt.packages[0]!.proofOfKnowledge } : p,
   );
-  assert.deepEqual(BLS_DKG_SCHEME.invalidDealers(packages, THRESHOLD), [5]);
+  assert.deepEqual(BLS_DKG_SCHEME.invalidDealers(packages, THRESHOLD, SESSION), [5]);
+});
+
+test('BLS DKG scheme: proofs of knowledge made for one DKG session fail in another', () => {
+  const { dealt } = dkg();
+  const other = new TextEncoder().encode('beacon-dkg-other-session');
+  assert.deepEqual(BLS_DKG_SCHEME.invalidDealers(dealt.packages, THRESHOLD, other), SEATS);
 });

@@ -42,24 +42,28 @@ export function startBeaconCluster(options: {
   const keepAlive = setInterval(() => {}, 1000);
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const nodes: BeaconClusterNode[] = [];
+  const startNode = (key: OperatorKey, groups?: Beacon['groups']): BeaconClusterNode => {
+    const metrics = scrapedRecorder();
+    const beacon = new Beacon({
+      chain: chain.connect(key.address),
+      provider: network.join(key, { recorder: metrics.recorder, ticker }),
+      key,
+      recorder: metrics.recorder,
+      log: log.child({ operator: key.address.slice(0, 8) }),
+      timing: TEST_TIMING,
+      approvalDelayStepBlocks: 2,
+      groups,
+    });
+    beacon.start();
+    const node = { key, metrics, beacon, stopped: false };
+    nodes.push(node);
+    return node;
+  };
   const addNodes = (stakes: bigint[]): BeaconClusterNode[] =>
     stakes.map((stake) => {
       const key = generateOperatorKey();
       chain.registerOperator(key.publicKey, stake);
-      const metrics = scrapedRecorder();
-      const beacon = new Beacon({
-        chain: chain.connect(key.address),
-        provider: network.join(key, { recorder: metrics.recorder, ticker }),
-        key,
-        recorder: metrics.recorder,
-        log: log.child({ operator: key.address.slice(0, 8) }),
-        timing: TEST_TIMING,
-        approvalDelayStepBlocks: 2,
-      });
-      beacon.start();
-      const node = { key, metrics, beacon, stopped: false };
-      nodes.push(node);
-      return node;
+      return startNode(key);
     });
   const observer = chain.connect(`0x${'0'.repeat(40)}`).randomBeacon;
   /** Starts a beacon group DKG and resolves with the registered group. */
@@ -79,10 +83,15 @@ export function startBeaconCluster(options: {
     observer,
     addNodes,
     newGroup,
+    network,
     stopNode(node: BeaconClusterNode) {
       if (node.stopped) return;
       node.stopped = true;
       node.beacon.stop();
+    },
+    /** A stopped node started again with its key and its groups (as from its keystore). */
+    restartNode(node: BeaconClusterNode): BeaconClusterNode {
+      return startNode(node.key, node.beacon.groups);
     },
     stop() {
       for (const node of nodes) if (!node.stopped) node.beacon.stop();

@@ -142,7 +142,7 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
   const readySeats = [...ready].flatMap((op) => seatsOf.get(op)!).sort((a, b) => a - b);
 
   // Round 1: commitments and proofs of knowledge, checked once for the whole node.
-  const dealt = scheme.deal(mySeats, threshold, readySeats.length);
+  const dealt = scheme.deal(mySeats, threshold, readySeats.length, utf8ToBytes(session));
   const myPackages = dealt.packages;
   step('deal');
   await channel.send(
@@ -174,7 +174,7 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
       });
     }
   }
-  for (const seat of scheme.invalidDealers(packages, threshold)) {
+  for (const seat of scheme.invalidDealers(packages, threshold, utf8ToBytes(session))) {
     qualified.delete(ctx.group[seat - 1]!);
   }
   step('proofs');
