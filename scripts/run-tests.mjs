@@ -30,7 +30,8 @@ const result = spawnSync(
   process.execPath,
   [
     '--test',
-    '--test-timeout=180000',
+    // Per test file; the devnet scenario (4 node processes and Prometheus) is the longest.
+    '--test-timeout=300000',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     '--test-reporter=tap',

@@ -45,7 +45,7 @@ test('the scenario on 4 node processes moves every metric family, failure paths 
     if (devnet.child.exitCode === null) devnet.child.kill('SIGKILL');
     dir.remove();
   });
-  await devnet.line(/scenario complete/, 360_000);
+  await devnet.line(/scenario complete/, 240_000);
   const state = readState(join(dir.path, 'devnet'));
   assert.ok(state.prometheus, 'the devnet started Prometheus');
   assert.equal(state.nodes.length, 4);
