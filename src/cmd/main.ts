@@ -16,16 +16,36 @@ function fail(message: string, code: number): never {
 }
 
 /** Resolves on SIGINT or SIGTERM; keeps the process alive until then, whatever else runs. */
-function waitForStopSignal(): Promise<NodeJS.Signals> {
+/**
+ * Resolves with the signal that asked the process to stop (SIGINT, SIGTERM). A child of
+ * `keep-client devnet` (KEEP_PARENT_PID set) also exits when that parent is gone, so that a
+ * devnet killed outright leaves no node running.
+ */
+function waitForStopSignal(): Promise<string> {
   const keepAlive = setInterval(() => {}, 1 << 30);
+  const parent = Number(process.env.KEEP_PARENT_PID);
   return new Promise((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => {
-        clearInterval(keepAlive);
-        resolve(signal);
-      });
-    }
+    const stop = (why: string) => {
+      clearInterval(keepAlive);
+      clearInterval(watchParent);
+      resolve(why);
+    };
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop(signal));
+    // An orphan exits at once, without logging: its output pipe's reader is gone, and the
+    // logger would block retrying the write. Key material is already on disk (atomic writes).
+    const watchParent = setInterval(() => {
+      if (Number.isInteger(parent) && parent > 0 && !processExists(parent)) process.exit(0);
+    }, 1_000);
   });
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function addConfigFlags(command: Command): Command {

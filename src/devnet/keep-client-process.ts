@@ -37,7 +37,8 @@ export interface SpawnOptions {
 export function spawnKeepClient(argv: string[], options: SpawnOptions): Promise<KeepClientProcess> {
   const child = spawn(process.execPath, [KEEP_CLIENT, ...argv], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
+    // The child stops by itself if this process is killed outright (it runs in its own group).
+    env: { ...process.env, ...options.env, KEEP_PARENT_PID: String(process.pid) },
     detached: options.detached ?? false,
   });
   const log: WriteStream | undefined = options.logFile

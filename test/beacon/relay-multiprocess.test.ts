@@ -4,23 +4,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { pino } from 'pino';
 import { GENESIS_ENTRY } from '../../src/beacon/threshold-bls.js';
-import { type ChainClient, connectChain } from '../../src/chain/rpc/chain-client.js';
 import type { BeaconGroupRegisteredEvent, RelayEntrySubmittedEvent } from '../../src/chain/types.js';
-import { generateOperatorKey } from '../../src/crypto/operator-key.js';
-import { peerIdOfOperatorKey } from '../../src/net/libp2p/identity.js';
 import { beaconGroupId } from '../../src/storage/beacon-store.js';
-import { writeOperatorKeyFile } from '../../src/storage/operator-key-file.js';
-import { sampleValue, scrape } from '../helpers/exposition.js';
+import { ProcessCluster } from '../helpers/process-cluster.js';
 import { eventually } from '../helpers/metrics.js';
-import {
-  freePort,
-  type NodeProcess,
-  startChainProcess,
-  startNodeProcess,
-  tempDir,
-} from '../helpers/process.js';
 
 const PASSWORD = 'beacon multiprocess';
 const NODES = 4;
@@ -40,55 +28,18 @@ const BEACON = [
 ];
 const BLS = bls12_381.shortSignatures;
 
-interface Setup {
-  keyFile: string;
-  address: string;
-  p2pPort: number;
-  metricsPort: number;
-  multiaddr: string;
-  storage: string;
-}
-
 describe('relay entries between keep-client processes over libp2p and a chain server', () => {
-  const dir = tempDir();
-  const setups: Setup[] = [];
-  const nodes: NodeProcess[] = [];
-  let chainProcess: NodeProcess;
-  let observer: ChainClient;
-  let chainUrl: string;
+  const cluster = new ProcessCluster({
+    password: PASSWORD,
+    nodes: NODES,
+    sharedArgs: BEACON,
+  });
+  const { setups, nodes } = cluster;
+  const metric = (i: number, name: string, labels: Record<string, string> = {}) =>
+    cluster.metric(i, name, labels);
+  const startNode = (i: number) => cluster.startNode(i);
   let group: BeaconGroupRegisteredEvent;
   let previous = GENESIS_ENTRY;
-
-  const startNode = (i: number) =>
-    startNodeProcess(
-      [
-        '--chain.url',
-        chainUrl,
-        '--storage.dir',
-        setups[i]!.storage,
-        '--operator.keyFile',
-        setups[i]!.keyFile,
-        '--network.port',
-        String(setups[i]!.p2pPort),
-        '--network.peers',
-        setups
-          .filter((_, j) => j !== i)
-          .map((s) => s.multiaddr)
-          .join(','),
-        '--clientInfo.port',
-        String(setups[i]!.metricsPort),
-        '--clientInfo.networkMetricsTick',
-        '500ms',
-        ...BEACON,
-      ],
-      { env: { KEEP_OPERATOR_PASSWORD: PASSWORD } },
-    );
-  const metric = async (i: number, name: string, labels: Record<string, string> = {}) =>
-    sampleValue(
-      (await scrape(`http://127.0.0.1:${setups[i]!.metricsPort}/metrics`)).families,
-      name,
-      labels,
-    ) ?? 0;
   const RELAY = [
     'performance_relay_entry_generation_total',
     'performance_relay_entry_success_total',
@@ -102,7 +53,7 @@ describe('relay entries between keep-client processes over libp2p and a chain se
   const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
-        const warnings = [chainProcess, ...nodes].flatMap((p, k) =>
+        const warnings = [cluster.chainProcess, ...nodes].flatMap((p, k) =>
           p.logs
             .filter((line) => Number(line.level) >= 40 || /DKG|relay/.test(String(line.msg)))
             .slice(-15)
@@ -126,12 +77,12 @@ describe('relay entries between keep-client processes over libp2p and a chain se
   /** Requests an entry on demand through the chain RPC; resolves with its submission. */
   const requestEntry = async (): Promise<RelayEntrySubmittedEvent> => {
     const submitted = new Promise<RelayEntrySubmittedEvent>((resolve) => {
-      const stop = observer.randomBeacon.onRelayEntrySubmitted((event) => {
+      const stop = cluster.observer.randomBeacon.onRelayEntrySubmitted((event) => {
         stop();
         resolve(event);
       });
     });
-    await observer.randomBeacon.requestRelayEntry();
+    await cluster.observer.randomBeacon.requestRelayEntry();
     const entry = await within(submitted, 20_000, 'a relay entry');
     assert.equal(bytesToHex(entry.previousEntry), bytesToHex(previous), 'chains to the previous entry');
     assert.equal(BLS.verify(entry.entry, BLS.hash(entry.previousEntry), group.groupPublicKey), true);
@@ -139,59 +90,17 @@ describe('relay entries between keep-client processes over libp2p and a chain se
     return entry;
   };
 
-  before(async () => {
-    const chainPort = await freePort();
-    chainUrl = `tcp://127.0.0.1:${chainPort}`;
-    chainProcess = await startChainProcess([
-      '--chain.port',
-      String(chainPort),
-      '--chain.blockTime',
-      '100ms',
-      ...BEACON,
-    ]);
-    for (let i = 0; i < NODES; i++) {
-      const key = generateOperatorKey();
-      const keyFile = join(dir.path, `operator-${i}.json`);
-      await writeOperatorKeyFile(keyFile, key, PASSWORD);
-      const p2pPort = await freePort();
-      setups.push({
-        keyFile,
-        address: key.address,
-        p2pPort,
-        metricsPort: await freePort(),
-        multiaddr: `/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${peerIdOfOperatorKey(key.publicKey)}`,
-        storage: join(dir.path, `node${i}`),
-      });
-    }
-    nodes.push(...(await Promise.all(setups.map((_, i) => startNode(i)))));
-    observer = await connectChain({
-      url: chainUrl,
-      key: generateOperatorKey(),
-      log: pino({ level: 'silent' }),
-    });
-    for (let i = 0; i < NODES; i++) {
-      await eventually(
-        () => metric(i, 'connected_peers_count'),
-        (v) => v === NODES - 1,
-        30_000,
-        `peers of node ${i}`,
-      );
-    }
-  });
-  after(async () => {
-    await observer?.close();
-    await Promise.all([...nodes, chainProcess].filter(Boolean).map((p) => p.stop('SIGKILL')));
-    dir.remove();
-  });
+  before(() => cluster.start());
+  after(() => cluster.stop());
 
   test('4 node processes form a beacon group and produce chained relay entries; relay metrics move on every scrape', async () => {
     const registered = new Promise<BeaconGroupRegisteredEvent>((resolve) => {
-      const stop = observer.randomBeacon.onGroupRegistered((event) => {
+      const stop = cluster.observer.randomBeacon.onGroupRegistered((event) => {
         stop();
         resolve(event);
       });
     });
-    await observer.randomBeacon.requestNewGroup();
+    await cluster.observer.randomBeacon.requestNewGroup();
     group = await within(registered, 60_000, 'the beacon group registration');
     assert.equal(group.groupPublicKey.length, 96);
     for (let i = 0; i < NODES; i++) {

@@ -218,3 +218,24 @@ describe('keep-client devnet without Prometheus installed', () => {
     dir.remove();
   });
 });
+
+describe('keep-client devnet killed outright', () => {
+  test('its chain and node processes notice and stop by themselves', async () => {
+    const dir = tempDir();
+    const net = join(dir.path, 'net');
+    const devnet = startDevnet(['--dir', net, '--nodes', '1', '--group-size', '2', '--no-prometheus']);
+    await devnet.line(/node-0: http/, 60_000);
+    await eventually(() => existsSync(join(net, 'devnet.json')), Boolean, 30_000, 'devnet.json written');
+    const pids = childPids(readState(net)).filter(alive);
+    assert.equal(pids.length, 2, 'the chain and one node run');
+    devnet.child.kill('SIGKILL');
+    await devnet.exited;
+    await eventually(
+      () => pids.filter(alive),
+      (left) => left.length === 0,
+      15_000,
+      'children gone',
+    );
+    dir.remove();
+  });
+});

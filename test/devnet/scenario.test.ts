@@ -42,7 +42,8 @@ test('the scenario on 4 node processes moves every metric family, failure paths 
   const dir = tempDir();
   const devnet = startDevnet(['--scenario', '--dir', join(dir.path, 'devnet')]);
   after(async () => {
-    if (devnet.child.exitCode === null) devnet.child.kill('SIGKILL');
+    // Its children also stop by themselves once the devnet is gone (KEEP_PARENT_PID).
+    await devnet.stop();
     dir.remove();
   });
   await devnet.line(/scenario complete/, 240_000);

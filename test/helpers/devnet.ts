@@ -37,11 +37,24 @@ export function startDevnet(args: string[], env: Record<string, string> = {}) {
         () => stdout.split('\n').find((l) => pattern.test(l)),
         (found) => found !== undefined || child.exitCode !== null,
         timeoutMs,
-        `a line matching ${pattern}; stdout so far:\n${stdout}\nstderr:\n${stderr}`,
-      ).then((found) => {
-        if (found === undefined) throw new Error(`devnet exited; stdout:\n${stdout}\nstderr:\n${stderr}`);
-        return found;
-      }),
+        `a line matching ${pattern}`,
+      ).then(
+        (found) => {
+          if (found === undefined) throw new Error(`devnet exited; stdout:\n${stdout}\nstderr:\n${stderr}`);
+          return found;
+        },
+        (err: Error) => {
+          throw new Error(`${err.message}\nstdout so far:\n${stdout}\nstderr:\n${stderr}`);
+        },
+      ),
+    /** SIGINT, then SIGKILL after `graceMs`; resolves when the devnet exited. */
+    async stop(graceMs = 20_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
   };
 }
 

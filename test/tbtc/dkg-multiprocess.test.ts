@@ -2,21 +2,9 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
-import { type ChainClient, connectChain } from '../../src/chain/rpc/chain-client.js';
 import type { WalletRegisteredEvent } from '../../src/chain/types.js';
-import { generateOperatorKey } from '../../src/crypto/operator-key.js';
-import { peerIdOfOperatorKey } from '../../src/net/libp2p/identity.js';
-import { writeOperatorKeyFile } from '../../src/storage/operator-key-file.js';
-import { sampleValue, scrape } from '../helpers/exposition.js';
+import { ProcessCluster } from '../helpers/process-cluster.js';
 import { eventually } from '../helpers/metrics.js';
-import {
-  freePort,
-  type NodeProcess,
-  startChainProcess,
-  startNodeProcess,
-  tempDir,
-} from '../helpers/process.js';
 
 const PASSWORD = 'dkg multiprocess';
 const NODES = 4;
@@ -48,108 +36,31 @@ const TBTC = [
   '10',
 ];
 
-interface Setup {
-  keyFile: string;
-  address: string;
-  p2pPort: number;
-  metricsPort: number;
-  multiaddr: string;
-  storage: string;
-}
-
 describe('wallet DKG between keep-client processes over libp2p and a chain server', () => {
-  const dir = tempDir();
-  const setups: Setup[] = [];
-  const nodes: NodeProcess[] = [];
-  let chainProcess: NodeProcess;
-  let chainUrl: string;
-  let chainArgs: string[];
-  let observer: ChainClient;
-
-  const startNode = (i: number) =>
-    startNodeProcess(
-      [
-        '--chain.url',
-        chainUrl,
-        '--storage.dir',
-        setups[i]!.storage,
-        '--operator.keyFile',
-        setups[i]!.keyFile,
-        '--network.port',
-        String(setups[i]!.p2pPort),
-        '--network.peers',
-        setups
-          .filter((_, j) => j !== i)
-          .map((s) => s.multiaddr)
-          .join(','),
-        '--clientInfo.port',
-        String(setups[i]!.metricsPort),
-        '--clientInfo.networkMetricsTick',
-        '500ms',
-        '--clientInfo.ethereumMetricsTick',
-        '500ms',
-        ...TBTC,
-      ],
-      { env: { KEEP_OPERATOR_PASSWORD: PASSWORD } },
-    );
-  const metric = async (i: number, name: string, labels: Record<string, string> = {}) =>
-    sampleValue(
-      (await scrape(`http://127.0.0.1:${setups[i]!.metricsPort}/metrics`)).families,
-      name,
-      labels,
-    ) ?? 0;
+  const cluster = new ProcessCluster({
+    password: PASSWORD,
+    nodes: NODES,
+    sharedArgs: TBTC,
+  });
+  const { setups, nodes } = cluster;
+  const metric = (i: number, name: string, labels: Record<string, string> = {}) =>
+    cluster.metric(i, name, labels);
+  const startNode = (i: number) => cluster.startNode(i);
   const nextWallet = () =>
     new Promise<WalletRegisteredEvent>((resolve) => {
-      const stop = observer.walletRegistry.onWalletRegistered((event) => {
+      const stop = cluster.observer.walletRegistry.onWalletRegistered((event) => {
         stop();
         resolve(event);
       });
     });
   const walletFiles = (i: number) => readdirSync(join(setups[i]!.storage, 'keystore', 'tbtc'));
 
-  before(async () => {
-    const chainPort = await freePort();
-    chainUrl = `tcp://127.0.0.1:${chainPort}`;
-    chainArgs = ['--chain.port', String(chainPort), '--chain.blockTime', '100ms', ...TBTC];
-    chainProcess = await startChainProcess(chainArgs);
-    for (let i = 0; i < NODES; i++) {
-      const key = generateOperatorKey();
-      const keyFile = join(dir.path, `operator-${i}.json`);
-      await writeOperatorKeyFile(keyFile, key, PASSWORD);
-      const p2pPort = await freePort();
-      setups.push({
-        keyFile,
-        address: key.address,
-        p2pPort,
-        metricsPort: await freePort(),
-        multiaddr: `/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${peerIdOfOperatorKey(key.publicKey)}`,
-        storage: join(dir.path, `node${i}`),
-      });
-    }
-    nodes.push(...(await Promise.all(setups.map((_, i) => startNode(i)))));
-    observer = await connectChain({
-      url: chainUrl,
-      key: generateOperatorKey(),
-      log: pino({ level: 'silent' }),
-    });
-    for (let i = 0; i < NODES; i++) {
-      await eventually(
-        () => metric(i, 'connected_peers_count'),
-        (v) => v === NODES - 1,
-        30_000,
-        `peers of node ${i}`,
-      );
-    }
-  });
-  after(async () => {
-    await observer?.close();
-    await Promise.all([...nodes, chainProcess].filter(Boolean).map((p) => p.stop('SIGKILL')));
-    dir.remove();
-  });
+  before(() => cluster.start());
+  after(() => cluster.stop());
 
   test('4 node processes run a DKG to a registered wallet; the DKG metrics move on every scrape', async () => {
     const registered = nextWallet();
-    await observer.walletRegistry.requestNewWallet();
+    await cluster.observer.walletRegistry.requestNewWallet();
     const wallet = await registered;
     assert.equal(wallet.members.length, 10);
     let approvals = 0;
@@ -218,9 +129,9 @@ describe('wallet DKG between keep-client processes over libp2p and a chain serve
     let victim = -1;
     let before: string[] = [];
     const killed = new Promise<void>((resolve) => {
-      const stop = observer.walletRegistry.onDkgStarted(async (event) => {
+      const stop = cluster.observer.walletRegistry.onDkgStarted(async (event) => {
         stop();
-        const group = await observer.walletRegistry.selectGroup(event.seed);
+        const group = await cluster.observer.walletRegistry.selectGroup(event.seed);
         const seatsOf = (i: number) => group.filter((operator) => operator === setups[i]!.address).length;
         const candidates = setups.map((_, i) => i).filter((i) => walletFiles(i).length > 0 && seatsOf(i) > 0);
         victim = candidates.sort((a, b) => seatsOf(a) - seatsOf(b))[0]!;
@@ -230,7 +141,7 @@ describe('wallet DKG between keep-client processes over libp2p and a chain serve
       });
     });
     const registered = nextWallet();
-    await observer.walletRegistry.requestNewWallet();
+    await cluster.observer.walletRegistry.requestNewWallet();
     await killed;
     await registered; // the others finish without it
     assert.ok(before.length > 0);
@@ -253,7 +164,7 @@ describe('wallet DKG between keep-client processes over libp2p and a chain serve
 
   test('eth_connectivity follows the chain server: 0 while it is down, 1 once the node has reconnected', async () => {
     assert.equal(await metric(0, 'eth_connectivity'), 1);
-    await chainProcess.stop('SIGKILL');
+    await cluster.chainProcess.stop('SIGKILL');
     await eventually(
       () => metric(0, 'eth_connectivity'),
       (v) => v === 0,
@@ -265,7 +176,7 @@ describe('wallet DKG between keep-client processes over libp2p and a chain serve
       200,
       'the node keeps serving',
     );
-    chainProcess = await startChainProcess(chainArgs);
+    await cluster.startChain();
     await eventually(
       () => metric(0, 'eth_connectivity'),
       (v) => v === 1,
