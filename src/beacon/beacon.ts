@@ -1,22 +1,14 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { Chain } from '../chain/types.js';
-import { noopRecorder, type Recorder } from '../clientinfo/recorder.js';
+import { noopRecorder } from '../clientinfo/recorder.js';
 import { BLS_DKG_SCHEME, type BlsKeyShare } from '../crypto/bls-dkg.js';
-import type { OperatorKey } from '../crypto/operator-key.js';
-import type { Logger } from '../log.js';
-import type { Provider } from '../net/types.js';
-import { DkgExecutor } from '../tbtc/dkg/dkg-executor.js';
-import type { DkgTiming } from '../tbtc/dkg/dkg-protocol.js';
+import { DkgExecutor, type DkgExecutorOptions } from '../tbtc/dkg/dkg-executor.js';
 import { type BeaconGroupKeys, RelayExecutor } from './relay-executor.js';
 
-export interface BeaconOptions {
-  readonly chain: Chain;
-  readonly provider: Provider;
-  readonly key: OperatorKey;
-  readonly recorder: Recorder;
-  readonly log: Logger;
-  readonly timing: DkgTiming;
-  readonly approvalDelayStepBlocks: number;
+export interface BeaconOptions
+  extends Pick<
+    DkgExecutorOptions<BlsKeyShare>,
+    'chain' | 'provider' | 'key' | 'recorder' | 'log' | 'timing' | 'approvalDelayStepBlocks'
+  > {
   /** Groups loaded from the beacon keystore. */
   readonly groups?: readonly BeaconGroupKeys[];
   /** Persists a new group's key shares before its DKG result is published. */
