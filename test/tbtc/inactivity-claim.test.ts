@@ -25,15 +25,17 @@ test('after consecutive failed heartbeats the members claim the inactive seats o
   await cluster.chain.connect(cluster.nodes[0]!.key.address).walletRegistry.requestNewWallet();
   const registered = await registration;
   const walletId = registered.walletId;
-  for (const node of cluster.nodes) {
+  // Stake-weighted seats are drawn independently: an operator may hold none.
+  const members = cluster.nodes.filter((node) =>
+    registered.members.some((m) => m.operator === node.key.address),
+  );
+  for (const node of members) {
     while (node.wallets.length === 0) await new Promise((r) => setTimeout(r, 20));
   }
-  // The operator with the fewest seats stays away from the wallet's work.
-  const [offline, ...online] = [...cluster.nodes].sort(
-    (a, b) => a.wallets[0]!.keys.size - b.wallets[0]!.keys.size,
-  );
+  // The member with the fewest seats stays away from the wallet's work.
+  const [offline, ...online] = [...members].sort((a, b) => a.wallets[0]!.keys.size - b.wallets[0]!.keys.size);
   const offlineSeats = [...offline!.wallets[0]!.keys.keys()].sort((a, b) => a - b);
-  assert.ok(offlineSeats.length >= 1 && offlineSeats.length <= 2);
+  assert.ok(offlineSeats.length >= 1 && offlineSeats.length <= 10 - 6, 'the others can still sign');
 
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const layers = online.map((node) => {
