@@ -66,8 +66,9 @@ export const PRODUCTION_SHAPE: DevnetShape = {
 
 /**
  * The scenario's network (`--scenario`): small groups that two stopped nodes push below their
- * thresholds, fast windows and relay requests, and a signing deadline that outlasts two
- * windows, so a heartbeat that cannot finish keeps the wallet busy into the next window.
+ * thresholds, fast windows and relay requests, and a signing deadline of four windows, so a
+ * heartbeat that cannot finish keeps the wallet busy until a window whose leader still runs
+ * proposes the next one (leaders are drawn per window; stopped ones only cost their window).
  */
 export const SCENARIO_SHAPE: DevnetShape = {
   ...DEFAULT_SHAPE,
@@ -78,7 +79,7 @@ export const SCENARIO_SHAPE: DevnetShape = {
     coordinationEveryMs: 6_000,
     coordinationActiveMs: 2_000,
     signingTurnMs: 2_000,
-    signingTimeoutMs: 15_000,
+    signingTimeoutMs: 24_000,
     relayEveryMs: 5_000,
     relayTimeoutMs: 4_000,
   },
