@@ -115,7 +115,7 @@ export async function main(argv: string[]): Promise<void> {
     program
       .command('devnet')
       .description(
-        'Run a local network: a chain server, N node processes and Prometheus; request a wallet and show progress',
+        'Run a local network: a chain server, N node processes and Prometheus; request a wallet and a beacon group (then relay entries) and show progress',
       ),
   ).action(devnet);
 
