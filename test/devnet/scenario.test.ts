@@ -104,7 +104,7 @@ test('the scenario on 4 node processes moves every metric family, failure paths 
     const expr = catalog[name].promql;
     const [ratio] = await eventually(
       () => values(prometheus, expr),
-      (v) => v.length === 1 && Number.isFinite(v[0]),
+      (v) => v.length === 1 && Number.isFinite(v[0]) && v[0]! > 0,
       30_000,
       `${expr} has a value`,
     );
