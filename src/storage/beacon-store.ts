@@ -1,11 +1,8 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { BeaconGroupKeys } from '../beacon/relay-executor.js';
 import type { BlsKeyShare } from '../crypto/bls-dkg.js';
-import { openWithPassword, type PasswordBox, sealWithPassword } from '../crypto/password-box.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { SealedKeystore } from './sealed-keystore.js';
 
 /** The sealed content of a beacon group file: everything this node holds of one group. */
 interface GroupFileContent {
@@ -18,11 +15,6 @@ interface GroupFileContent {
   seats: { seat: number; secretShare: string }[];
 }
 
-interface GroupFile {
-  groupId: string;
-  sealed: PasswordBox;
-}
-
 /** A short, file-name-safe id of a beacon group: sha256 of its G2 key, 32 hex digits. */
 export const beaconGroupId = (groupPublicKey: Uint8Array) => bytesToHex(sha256(groupPublicKey)).slice(0, 32);
 
@@ -31,11 +23,10 @@ export const beaconGroupId = (groupPublicKey: Uint8Array) => bytesToHex(sha256(g
  * `<dir>/group-<id>.json`, sealed under the operator password and written atomically.
  */
 export class BeaconStore {
-  constructor(
-    private readonly dir: string,
-    private readonly password: string,
-  ) {
-    mkdirSync(dir, { recursive: true });
+  private readonly files: SealedKeystore<GroupFileContent>;
+
+  constructor(dir: string, password: string) {
+    this.files = new SealedKeystore(dir, password, 'group', 'groupId', '[0-9a-f]{32}');
   }
 
   async save(group: BeaconGroupKeys): Promise<string> {
@@ -53,23 +44,12 @@ export class BeaconStore {
       ),
       seats: [...group.keys].map(([seat, key]) => ({ seat, secretShare: bytesToHex(key.secretShare) })),
     };
-    const file: GroupFile = {
-      groupId,
-      sealed: await sealWithPassword(utf8ToBytes(JSON.stringify(content)), this.password),
-    };
-    const path = join(this.dir, `group-${groupId}.json`);
-    writeFileAtomic(path, `${JSON.stringify(file)}\n`);
-    return path;
+    return this.files.save(groupId, content);
   }
 
   async loadAll(): Promise<BeaconGroupKeys[]> {
     const groups: BeaconGroupKeys[] = [];
-    for (const name of readdirSync(this.dir).sort()) {
-      if (!/^group-[0-9a-f]{32}\.json$/.test(name)) continue;
-      const file = JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as GroupFile;
-      const content = JSON.parse(
-        new TextDecoder().decode(await openWithPassword(file.sealed, this.password)),
-      ) as GroupFileContent;
+    for (const content of await this.files.loadAll()) {
       const groupPublicKey = hexToBytes(content.groupPublicKey);
       const publicKeyShares = new Map(
         Object.entries(content.publicKeyShares).map(([seat, point]) => [Number(seat), hexToBytes(point)]),

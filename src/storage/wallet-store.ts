@@ -1,11 +1,8 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Key } from '@noble/curves/abstract/frost.js';
-import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { xOnly } from '../crypto/frost-dkg.js';
-import { openWithPassword, type PasswordBox, sealWithPassword } from '../crypto/password-box.js';
 import type { WalletKeys } from '../tbtc/dkg/dkg-executor.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { SealedKeystore } from './sealed-keystore.js';
 
 /** The sealed content of a wallet file: everything this node holds of one wallet. */
 interface WalletFileContent {
@@ -17,21 +14,15 @@ interface WalletFileContent {
   seats: { seat: number; identifier: string; signingShare: string }[];
 }
 
-interface WalletFile {
-  walletId: string;
-  sealed: PasswordBox;
-}
-
 /**
  * Wallet key shares on disk: `<dir>/wallet-<x-only key>.json`, sealed under the operator
  * password and written atomically, so a crash leaves no partial file.
  */
 export class WalletStore {
-  constructor(
-    private readonly dir: string,
-    private readonly password: string,
-  ) {
-    mkdirSync(dir, { recursive: true });
+  private readonly files: SealedKeystore<WalletFileContent>;
+
+  constructor(dir: string, password: string) {
+    this.files = new SealedKeystore(dir, password, 'wallet', 'walletId', '[0-9a-f]{64}');
   }
 
   async save(wallet: WalletKeys): Promise<string> {
@@ -57,23 +48,12 @@ export class WalletStore {
         signingShare: bytesToHex(key.secret.signingShare),
       })),
     };
-    const file: WalletFile = {
-      walletId,
-      sealed: await sealWithPassword(utf8ToBytes(JSON.stringify(content)), this.password),
-    };
-    const path = join(this.dir, `wallet-${walletId}.json`);
-    writeFileAtomic(path, `${JSON.stringify(file)}\n`);
-    return path;
+    return this.files.save(walletId, content);
   }
 
   async loadAll(): Promise<WalletKeys[]> {
     const wallets: WalletKeys[] = [];
-    for (const name of readdirSync(this.dir).sort()) {
-      if (!/^wallet-[0-9a-f]{64}\.json$/.test(name)) continue;
-      const file = JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as WalletFile;
-      const content = JSON.parse(
-        new TextDecoder().decode(await openWithPassword(file.sealed, this.password)),
-      ) as WalletFileContent;
+    for (const content of await this.files.loadAll()) {
       const pub = {
         signers: { min: content.public.min, max: content.public.max },
         commitments: content.public.commitments.map(hexToBytes),
