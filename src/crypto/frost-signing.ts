@@ -48,6 +48,7 @@ export class FrostSigningSession {
   private readonly commitmentEven: boolean;
   private readonly groupCommitment: Pt;
   private readonly challenge: bigint;
+  private readonly xOnlyGroupKey: Uint8Array;
   private readonly lambdas = new Map<string, bigint>();
 
   /** Throws when a commitment is malformed or an identifier repeats. */
@@ -59,6 +60,7 @@ export class FrostSigningSession {
     const groupKey = Point.fromBytes(pub.commitments[0]!);
     this.groupKeyEven = hasEvenY(groupKey);
     const evenGroupKey = this.groupKeyEven ? groupKey : groupKey.negate();
+    this.xOnlyGroupKey = groupKey.toBytes().subarray(1);
     const sorted = commitments
       .map((c) => ({
         identifier: c.identifier,
@@ -175,8 +177,7 @@ export class FrostSigningSession {
       z = Fn.ZERO; // an out-of-range share: fall through to the per-share checks
     }
     const signature = concatBytes(this.groupCommitment.toBytes().subarray(1), Fn.toBytes(z));
-    const key = Point.fromBytes(this.pub.commitments[0]!).toBytes().subarray(1);
-    if (!Fn.is0(z) && schnorr.verify(signature, this.message, key)) return { signature };
+    if (!Fn.is0(z) && schnorr.verify(signature, this.message, this.xOnlyGroupKey)) return { signature };
     return { bad: [...shares].filter(([id, share]) => !this.verifyShare(id, share)).map(([id]) => id) };
   }
 

@@ -54,8 +54,6 @@ interface CoordinatorSession {
 interface Coordination {
   readonly epoch: number;
   readonly ready: Map<Seat, NonceCommitments>;
-  /** Every seat that offered a commitment in this epoch: the activity report. */
-  readonly active: Set<Seat>;
   readonly sessions: Map<number, CoordinatorSession>;
   nextSid: number;
 }
@@ -176,7 +174,7 @@ export class SigningExecutor {
     const malicious = new Set<Seat>();
     let coordination: Coordination | undefined;
     let finished = false;
-    /** Seats whose commitments this member saw per epoch: its own activity view. */
+    /** Seats whose commitments this member saw per epoch: the activity report (a coordinator's is sent on). */
     const readySeen = new Map<number, Set<Seat>>();
 
     const fresh = (seats: Seat[]): WireCommitment[] =>
@@ -190,9 +188,7 @@ export class SigningExecutor {
       epoch = next;
       pending.clear();
       const mine = this.localSeats.includes(coordinatorOf(epoch));
-      coordination = mine
-        ? { epoch, ready: new Map(), active: new Set(), sessions: new Map(), nextSid: 1 }
-        : undefined;
+      coordination = mine ? { epoch, ready: new Map(), sessions: new Map(), nextSid: 1 } : undefined;
       send(readyCodec, { session, epoch, commitments: fresh(this.localSeats) });
     };
 
@@ -269,9 +265,6 @@ export class SigningExecutor {
             }
             const c = coordination;
             if (!c || ready.epoch !== c.epoch) return;
-            for (const commitment of ready.commitments) {
-              if (ownsSeat(m.sender, commitment.seat)) c.active.add(commitment.seat);
-            }
             offer(c, m.sender, ready.commitments);
             startSessions();
             return;
@@ -287,9 +280,10 @@ export class SigningExecutor {
               );
             });
             if (mine.length === 0) return;
-            let frost: FrostSigningSession;
+            // The coordinator built this session's public work when it started it.
+            let frost = m.local ? coordination?.sessions.get(started.sid)?.frost : undefined;
             try {
-              frost = new FrostSigningSession(this.pub, started.commitments.map(fromWire), message);
+              frost ??= new FrostSigningSession(this.pub, started.commitments.map(fromWire), message);
             } catch (err) {
               log.warn({ err: (err as Error).message }, 'malformed signing session dropped');
               return;
@@ -347,7 +341,7 @@ export class SigningExecutor {
                   epoch: c.epoch,
                   signature: bytesToHex(result.signature),
                   sessions: answer.sid,
-                  active: [...c.active].sort((a, b) => a - b),
+                  active: [...(readySeen.get(c.epoch) ?? [])].sort((a, b) => a - b),
                 },
                 untilDeadline.signal,
               );
