@@ -10,33 +10,30 @@ import { StartupError } from './startup-error.js';
 
 /** The wallet registry's DKG parameters of a local chain (embedded or served), from the config. */
 export function dkgParametersOf(config: Config): DkgParameters {
-  const tbtc = config.tbtc;
-  return {
-    groupSize: tbtc.GroupSize,
-    groupQuorum: tbtc.GroupQuorum,
-    honestThreshold: tbtc.HonestThreshold,
-    resultSubmissionTimeoutBlocks: tbtc.ResultSubmissionTimeoutBlocks,
-    // Member at seat p may submit from DkgStarted + (p − 1) · step: the first qualified member
-    // submits as soon as the DKG is done, the next ones only if it did not.
-    resultSubmissionStartOffsetBlocks: 0,
-    resultSubmissionStepBlocks: tbtc.ResultSubmissionStepBlocks,
-    resultChallengePeriodBlocks: tbtc.ResultChallengePeriodBlocks,
-    submitterPrecedencePeriodBlocks: tbtc.SubmitterPrecedencePeriodBlocks,
-  };
+  return registryDkgParameters(config.tbtc, config.tbtc.HonestThreshold);
 }
 
 /** The random beacon's group DKG parameters of a local chain, from the config. */
 export function beaconDkgParametersOf(config: Config): DkgParameters {
-  const beacon = config.beacon;
+  return registryDkgParameters(config.beacon, config.beacon.GroupThreshold);
+}
+
+/** The `[tbtc]` and `[beacon]` sections name a registry's DKG settings alike. */
+function registryDkgParameters(
+  section: Config['tbtc'] | Config['beacon'],
+  honestThreshold: number,
+): DkgParameters {
   return {
-    groupSize: beacon.GroupSize,
-    groupQuorum: beacon.GroupQuorum,
-    honestThreshold: beacon.GroupThreshold,
-    resultSubmissionTimeoutBlocks: beacon.ResultSubmissionTimeoutBlocks,
+    groupSize: section.GroupSize,
+    groupQuorum: section.GroupQuorum,
+    honestThreshold,
+    resultSubmissionTimeoutBlocks: section.ResultSubmissionTimeoutBlocks,
+    // Member at seat p may submit from DkgStarted + (p − 1) · step: the first qualified member
+    // submits as soon as the DKG is done, the next ones only if it did not.
     resultSubmissionStartOffsetBlocks: 0,
-    resultSubmissionStepBlocks: beacon.ResultSubmissionStepBlocks,
-    resultChallengePeriodBlocks: beacon.ResultChallengePeriodBlocks,
-    submitterPrecedencePeriodBlocks: beacon.SubmitterPrecedencePeriodBlocks,
+    resultSubmissionStepBlocks: section.ResultSubmissionStepBlocks,
+    resultChallengePeriodBlocks: section.ResultChallengePeriodBlocks,
+    submitterPrecedencePeriodBlocks: section.SubmitterPrecedencePeriodBlocks,
   };
 }
 

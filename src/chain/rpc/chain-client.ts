@@ -1,9 +1,11 @@
-import { BlockNotifier } from '../block-notifier.js';
 import { type OperatorKey, signWithOperatorKey } from '../../crypto/operator-key.js';
 import type { Logger } from '../../log.js';
+import { BlockNotifier } from '../block-notifier.js';
 import { AsyncEmitter } from '../local/async-emitter.js';
 import {
   type Address,
+  type BeaconGroupRegisteredEvent,
+  type BeaconParameters,
   type BlockCounter,
   type Chain,
   ChainError,
@@ -11,8 +13,6 @@ import {
   type DkgParameters,
   type DkgResult,
   type DkgState,
-  type BeaconGroupRegisteredEvent,
-  type BeaconParameters,
   type OperatorRegistry,
   type RandomBeacon,
   type RelayEntryRequestedEvent,
@@ -24,6 +24,7 @@ import {
   CHAIN_EVENT_NAMES,
   type ChainEventName,
   type ChainEvents,
+  dkgFlowMethodName,
   helloMessage,
   RpcCode,
 } from './protocol.js';
@@ -278,7 +279,7 @@ export class ChainClient implements Chain {
    * beacon's (the same names with a `beacon`/`Beacon` prefix on the server).
    */
   private dkgFlow(prefix: '' | 'beacon'): DkgFlow {
-    const method = (name: string) => (prefix ? `${prefix}${name[0]!.toUpperCase()}${name.slice(1)}` : name);
+    const method = (name: string) => dkgFlowMethodName(prefix, name);
     const event = (name: ChainEventName) => this.on((prefix ? `Beacon${name}` : name) as ChainEventName);
     const send = (name: string, params?: object) => this.send(method(name), params);
     return {

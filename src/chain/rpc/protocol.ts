@@ -79,3 +79,8 @@ export const CHAIN_EVENT_NAMES: readonly ChainEventName[] = [
   'RelayEntrySubmitted',
   'RelayEntryTimedOut',
 ];
+
+/** The RPC name of a DKG flow method: as is for the wallet registry, `beaconDkgState` for the beacon. */
+export function dkgFlowMethodName(prefix: '' | 'beacon', method: string): string {
+  return prefix ? `${prefix}${method[0]!.toUpperCase()}${method.slice(1)}` : method;
+}

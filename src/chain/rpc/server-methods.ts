@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Chain, DkgFlow } from '../types.js';
+import { dkgFlowMethodName } from './protocol.js';
 
 /** Params that do not have the method's shape; answered with JSON-RPC invalid params. */
 export class InvalidParamsError extends Error {
@@ -59,8 +60,6 @@ type Method = (chain: Chain, params: unknown) => Promise<unknown>;
 
 /** A registry's DKG flow methods, named as is (wallet registry) or with a prefix (`beaconDkgState`). */
 function dkgFlowMethods(prefix: '' | 'beacon', flowOf: (chain: Chain) => DkgFlow): Record<string, Method> {
-  const name = (method: string) =>
-    prefix ? `${prefix}${method[0]!.toUpperCase()}${method.slice(1)}` : method;
   const methods: Record<string, Method> = {
     dkgParameters: (chain) => flowOf(chain).dkgParameters(),
     dkgState: (chain) => flowOf(chain).dkgState(),
@@ -72,7 +71,9 @@ function dkgFlowMethods(prefix: '' | 'beacon', flowOf: (chain: Chain) => DkgFlow
     approveDkgResult: (chain, params) => flowOf(chain).approveDkgResult(paramsOf('result', params).result),
     notifyDkgTimeout: (chain) => flowOf(chain).notifyDkgTimeout(),
   };
-  return Object.fromEntries(Object.entries(methods).map(([method, run]) => [name(method), run]));
+  return Object.fromEntries(
+    Object.entries(methods).map(([method, run]) => [dkgFlowMethodName(prefix, method), run]),
+  );
 }
 
 /** The methods of an authenticated connection, run against the chain bound to its operator. */
