@@ -5,11 +5,9 @@
  * against batched for the same group shape.
  * Run: npm run bench:relay   (BENCH_NODES=2 BENCH_ENTRIES=25 BENCH_BLOCK_MS=100 are the defaults)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { pino } from 'pino';
 import {
@@ -28,10 +26,11 @@ import type { BeaconGroupRegisteredEvent, RelayEntrySubmittedEvent } from '../sr
 import { randomScalar, scalarToBytes } from '../src/crypto/bls-dkg.js';
 import { generateOperatorKey } from '../src/crypto/operator-key.js';
 import { freePort } from '../src/devnet/free-port.js';
+import { type KeepClientProcess, spawnKeepClient } from '../src/devnet/keep-client-process.js';
 import { peerIdOfOperatorKey } from '../src/net/libp2p/identity.js';
 import { writeOperatorKeyFile } from '../src/storage/operator-key-file.js';
+import { percentile } from './child.js';
 
-const KEEP_CLIENT = fileURLToPath(new URL('../../bin/keep-client.js', import.meta.url));
 const NODES = Number(process.env.BENCH_NODES ?? 2); // one node process per core of this machine
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 25);
 const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 100);
@@ -50,38 +49,18 @@ const BEACON = [
   ...['--beacon.resultSubmissionTimeoutBlocks', '6000', '--beacon.relayEntryTimeoutBlocks', '600'],
 ];
 
-function spawnReady(args: string[], ready: string, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [KEEP_CLIENT, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk) => {
-      buffered += chunk;
-      if (buffered.includes(`"msg":"${ready}"`)) resolve(child);
-      if (buffered.length > 1 << 20) buffered = buffered.slice(-4096);
-    });
-    child.once('exit', (code) => reject(new Error(`keep-client ${args[0]} exited with ${code}`)));
-  });
-}
-
-const quantile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-};
 const ms = (value: number) => value.toFixed(0);
 
 async function relayOnNodeProcesses(): Promise<{ dkgMs: number; latencies: number[]; seats: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'keep-bench-relay-'));
-  const children: ChildProcess[] = [];
+  const children: KeepClientProcess[] = [];
   try {
     const chainPort = await freePort();
     const url = `tcp://127.0.0.1:${chainPort}`;
     children.push(
-      await spawnReady(
+      await spawnKeepClient(
         ['chain', '--chain.port', String(chainPort), '--chain.blockTime', `${BLOCK_MS}ms`, ...BEACON],
-        'chain server started',
+        { readyMessage: 'chain server started' },
       ),
     );
     const setups: { keyFile: string; port: number; multiaddr: string; address: string }[] = [];
@@ -99,7 +78,7 @@ async function relayOnNodeProcesses(): Promise<{ dkgMs: number; latencies: numbe
     }
     const nodes = await Promise.all(
       setups.map((setup, i) =>
-        spawnReady(
+        spawnKeepClient(
           [
             'start',
             ...[
@@ -127,8 +106,7 @@ async function relayOnNodeProcesses(): Promise<{ dkgMs: number; latencies: numbe
               ...BEACON,
             ],
           ],
-          'node started',
-          { KEEP_OPERATOR_PASSWORD: 'bench' },
+          { readyMessage: 'node started', readyTimeoutMs: 60_000, env: { KEEP_OPERATOR_PASSWORD: 'bench' } },
         ),
       ),
     );
@@ -171,7 +149,7 @@ async function relayOnNodeProcesses(): Promise<{ dkgMs: number; latencies: numbe
     await observer.close();
     return { dkgMs, latencies, seats };
   } finally {
-    for (const child of children) child.kill('SIGKILL');
+    for (const child of children) child.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -204,14 +182,15 @@ function timed<T>(run: () => T, repeat = 3): { ms: number; value: T } {
 console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}`);
 
 const run = await relayOnNodeProcesses();
+const sortedLatencies = [...run.latencies].sort((a, b) => a - b);
 console.log(
   `\n| ${SIZE} seats / threshold ${THRESHOLD} on ${NODES} node processes (seats ${run.seats.join(' + ')}), ${BLOCK_MS} ms blocks | value |`,
 );
 console.log('|---|---|');
 console.log(`| beacon DKG: request → group registered | ${(run.dkgMs / 1000).toFixed(1)} s |`);
 console.log(`| relay entries measured | ${run.latencies.length} |`);
-console.log(`| request → accepted entry, p50 | ${ms(quantile(run.latencies, 0.5))} ms |`);
-console.log(`| request → accepted entry, p95 | ${ms(quantile(run.latencies, 0.95))} ms |`);
+console.log(`| request → accepted entry, p50 | ${ms(percentile(sortedLatencies, 0.5))} ms |`);
+console.log(`| request → accepted entry, p95 | ${ms(percentile(sortedLatencies, 0.95))} ms |`);
 console.log(
   `| request → accepted entry, min / max | ${ms(Math.min(...run.latencies))} / ${ms(Math.max(...run.latencies))} ms |`,
 );
