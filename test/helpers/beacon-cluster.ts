@@ -7,6 +7,7 @@ import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { ManualTicker } from '../../src/net/retransmission.js';
 import { TEST_TIMING } from './cluster.js';
+import { type Behaviour, byzantineProvider } from './byzantine.js';
 import { scrapedRecorder } from './metrics.js';
 
 export interface BeaconClusterNode {
@@ -21,6 +22,8 @@ export function startBeaconCluster(options: {
   beaconDkg: Pick<DkgParameters, 'groupSize' | 'groupQuorum' | 'honestThreshold'>;
   relay: Partial<RelayParameters>;
   blockIntervalMs?: number;
+  /** Byzantine operators: index in the order nodes are added → what they do to their outgoing messages. */
+  byzantine?: Readonly<Record<number, Behaviour>>;
 }) {
   const beaconDkg: DkgParameters = {
     resultSubmissionTimeoutBlocks: 500,
@@ -44,9 +47,12 @@ export function startBeaconCluster(options: {
   const nodes: BeaconClusterNode[] = [];
   const startNode = (key: OperatorKey, groups?: Beacon['groups']): BeaconClusterNode => {
     const metrics = scrapedRecorder();
+    const honest = network.join(key, { recorder: metrics.recorder, ticker });
+    const index = nodes.findIndex((node) => node.key === key);
+    const behaviour = options.byzantine?.[index === -1 ? nodes.length : index];
     const beacon = new Beacon({
       chain: chain.connect(key.address),
-      provider: network.join(key, { recorder: metrics.recorder, ticker }),
+      provider: behaviour ? byzantineProvider(honest, network, behaviour) : honest,
       key,
       recorder: metrics.recorder,
       log: log.child({ operator: key.address.slice(0, 8) }),

@@ -6,6 +6,7 @@ import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { ManualTicker } from '../../src/net/retransmission.js';
 import type { Provider } from '../../src/net/types.js';
 import { DkgExecutor, type WalletKeys } from '../../src/tbtc/dkg/dkg-executor.js';
+import { type Behaviour, byzantineProvider } from './byzantine.js';
 import { scrapedRecorder } from './metrics.js';
 
 export const TEST_TIMING = {
@@ -29,6 +30,8 @@ export function startCluster(options: {
   stakes: bigint[];
   dkg: Partial<DkgParameters> & Pick<DkgParameters, 'groupSize' | 'groupQuorum' | 'honestThreshold'>;
   blockIntervalMs?: number;
+  /** Byzantine operators: index in `stakes` → what they do to their outgoing messages. */
+  byzantine?: Readonly<Record<number, Behaviour>>;
 }) {
   const chain = new LocalChain({
     blockIntervalMs: options.blockIntervalMs ?? 20,
@@ -46,12 +49,14 @@ export function startCluster(options: {
   const stopTicks = chain.blocks.watchBlocks(() => ticker.tick());
   const keepAlive = setInterval(() => {}, 1000); // the chain's block timer does not hold the process
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const nodes: ClusterNode[] = options.stakes.map((stake) => {
+  const nodes: ClusterNode[] = options.stakes.map((stake, index) => {
     const key = generateOperatorKey();
     chain.registerOperator(key.publicKey, stake);
     const metrics = scrapedRecorder();
     const wallets: WalletKeys[] = [];
-    const provider = network.join(key, { recorder: metrics.recorder, ticker });
+    const honest = network.join(key, { recorder: metrics.recorder, ticker });
+    const behaviour = options.byzantine?.[index];
+    const provider = behaviour ? byzantineProvider(honest, network, behaviour) : honest;
     const executor = new DkgExecutor({
       chain: chain.connect(key.address),
       provider,
@@ -76,6 +81,7 @@ export function startCluster(options: {
     });
   return {
     chain,
+    network,
     ticker,
     nodes,
     registered,

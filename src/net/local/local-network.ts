@@ -15,6 +15,8 @@ import type { BroadcastChannel, PeerEvent, PeerInfo, Provider } from '../types.j
  */
 export class LocalNetwork {
   private readonly providers = new Set<LocalProvider>();
+  /** While set, a publication reaches only the operators it accepts (see `publishingOnlyTo`). */
+  private recipients: ((operator: string) => boolean) | undefined;
 
   join(
     key: OperatorKey,
@@ -45,10 +47,26 @@ export class LocalNetwork {
     this.publish(undefined, channel, bytes);
   }
 
+  /**
+   * For fault tests: what `publish` puts on the network while it runs reaches only the
+   * operators `to` accepts, as a byzantine peer choosing whom to tell. Channels publish
+   * synchronously when `send` is called, so `publish` is a call to `channel.send`.
+   */
+  publishingOnlyTo<T>(to: (operator: string) => boolean, publish: () => T): T {
+    this.recipients = to;
+    try {
+      return publish();
+    } finally {
+      this.recipients = undefined;
+    }
+  }
+
   /** @internal Delivers bytes to every other provider's channel of that name. */
   publish(from: LocalProvider | undefined, channel: string, bytes: Uint8Array): void {
+    const recipients = this.recipients;
     for (const provider of this.providers) {
       if (provider === from) continue;
+      if (recipients && !recipients(provider.info.operatorAddress)) continue;
       setImmediate(() => provider.deliver(channel, bytes));
     }
   }
