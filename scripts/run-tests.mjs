@@ -46,7 +46,8 @@ const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?
 const tests = count('tests');
 const passed = count('pass');
 const failed = count('fail') + count('cancelled');
-console.log(`${passed} passed, ${failed} failed`);
+const skipped = count('skipped') + count('todo');
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (!(tests > 0)) {
   console.error('run-tests: node --test ran no test');
   process.exit(1);

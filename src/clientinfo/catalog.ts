@@ -81,7 +81,10 @@ const action = { action: WALLET_ACTIONS } as const;
 const outcome = { outcome: OUTCOMES } as const;
 const none = {} as const;
 
-const ratio = (success: string, total: string) => `sum(rate(${success}[1h])) / sum(rate(${total}[1h]))`;
+// An operation started before the window can end inside it, so the raw quotient of two
+// increases can exceed 1 over a short history: a ratio is capped at 1.
+const ratio = (success: string, total: string) =>
+  `clamp_max(sum(rate(${success}[1h])) / sum(rate(${total}[1h])), 1)`;
 const p95 = (histogram: string) => `histogram_quantile(0.95, sum by (le) (rate(${histogram}_bucket[1h])))`;
 
 export const catalog = {

@@ -108,7 +108,7 @@ test('the scenario on 4 node processes moves every metric family, failure paths 
       30_000,
       `${expr} has a value`,
     );
-    assert.ok(ratio! > 0 && ratio! <= 1.5, `${name} ratio ${ratio}`);
+    assert.ok(ratio! > 0 && ratio! <= 1, `${name} ratio ${ratio}`);
   }
 
   devnet.child.kill('SIGINT');
