@@ -12,7 +12,8 @@ export function prepareKeyDir(dir: string, options: { tighten?: boolean } = {}):
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
     const reason = code(err);
-    if (reason === 'EEXIST' || reason === 'ENOTDIR') throw new StorageError(`${dir} is not a directory`);
+    if (reason === 'EEXIST') throw new StorageError(`${dir} is not a directory`);
+    if (reason === 'ENOTDIR') throw new StorageError(`cannot create directory ${dir}: a parent is a file`);
     throw new StorageError(`cannot create directory ${dir}: ${reason}`);
   }
   if (!statSync(dir).isDirectory()) throw new StorageError(`${dir} is not a directory`);

@@ -61,7 +61,11 @@ describe('start-up refuses unusable storage with one line naming it', () => {
   test('the storage dir is a file on the way', async () => {
     const file = freshDir();
     writeFileSync(file, 'not a directory');
-    assertOneLine(await start(join(file, 'data')), 1, /is not a directory$/);
+    assertOneLine(
+      await start(join(file, 'data')),
+      1,
+      new RegExp(`^keep-client: cannot create directory ${file}/data: a parent is a file$`),
+    );
   });
 
   test('the storage dir is read-only for the node', async () => {
