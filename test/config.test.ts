@@ -46,6 +46,12 @@ describe('loadConfig', () => {
     assert.equal(config.ClientInfo.BitcoinMetricsTick, 600_000);
   });
 
+  test('the longest duration a timer holds is accepted', () => {
+    const config = loadConfig({ flags: { 'clientInfo.networkMetricsTick': '596h' } });
+    assert.equal(config.ClientInfo.NetworkMetricsTick, 596 * 3_600_000);
+    assert.ok(config.ClientInfo.NetworkMetricsTick < 2 ** 31);
+  });
+
   test('file values, keys matched case-insensitively, flags override the file', () => {
     const file = configFile(
       'ok.toml',
@@ -80,6 +86,24 @@ describe('loadConfig', () => {
         /network\.AllowedOperators = \["0x12"\] .*operator addresses/,
       ],
       ['[network]\nPingTimeout = "forever"\n', /network\.PingTimeout = "forever"/],
+      // Node's timers overflow past 2^31 ms and fire at once.
+      ['[ClientInfo]\nNetworkMetricsTick = "1000h"\n', /NetworkMetricsTick = "1000h" .*at most "596h"/],
+      ['[chain]\nBlockTime = "1000h"\n', /chain\.BlockTime = "1000h" .*at most "596h"/],
+      ['[network]\nPingTimeout = "597h"\n', /network\.PingTimeout = "597h" .*at most "596h"/],
+      ['[ClientInfo]\nAddress = "localhost"\n', /ClientInfo\.Address = "localhost" .*IP address/],
+      ['[network]\nAddress = "10.0.0"\n', /network\.Address = "10\.0\.0" .*IP address/],
+      [
+        '[tbtc]\nGroupSize = 10\nGroupQuorum = 10\nHonestThreshold = 11\n',
+        /tbtc\.HonestThreshold = 11 in .*: must not exceed tbtc\.GroupSize = 10/,
+      ],
+      [
+        '[tbtc]\nGroupSize = 20\n',
+        /tbtc\.GroupQuorum = 90 \(default\): must not exceed tbtc\.GroupSize = 20/,
+      ],
+      [
+        '[beacon]\nGroupSize = 8\nGroupQuorum = 8\nGroupThreshold = 9\n',
+        /beacon\.GroupThreshold = 9 in .*: must not exceed beacon\.GroupSize = 8/,
+      ],
     ];
     for (const [text, expected] of cases) {
       const file = configFile('bad.toml', text);
@@ -115,6 +139,18 @@ describe('keep-client CLI user errors', () => {
     expectUsageError(['start', '--clientInfo.port', 'nine'], /ClientInfo\.Port = "nine"/));
   test('bad duration from a flag', () =>
     expectUsageError(['start', '--clientInfo.networkMetricsTick', '1x'], /NetworkMetricsTick = "1x"/));
+  test('a duration timers cannot hold, from a flag', () =>
+    expectUsageError(
+      ['start', '--clientInfo.networkMetricsTick', '1000h'],
+      /^keep-client: ClientInfo\.NetworkMetricsTick = "1000h" from --clientInfo\.networkMetricsTick: must be at most "596h"/,
+    ));
+  test('a listen address that is not an IP address', () =>
+    expectUsageError(['start', '--network.address', 'example.org'], /network\.Address = "example\.org"/));
+  test('a threshold larger than the group', () =>
+    expectUsageError(
+      ['start', '--beacon.groupSize', '5', '--beacon.groupQuorum', '5', '--beacon.groupThreshold', '6'],
+      /beacon\.GroupThreshold = 6 from --beacon\.groupThreshold: must not exceed beacon\.GroupSize = 5/,
+    ));
   test('unknown key in the file', () =>
     expectUsageError(
       ['start', '--config', configFile('u.toml', '[ClientInfo]\nBogus = true\n')],

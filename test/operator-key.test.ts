@@ -24,7 +24,7 @@ test('an operator key file round-trips under its password and refuses a wrong on
     assert.deepEqual((await readOperatorKeyFile(path, 'secret')).privateKey, key.privateKey);
     await assert.rejects(readOperatorKeyFile(path, 'wrong'), OperatorKeyError);
     writeFileSync(path, '{ not json');
-    await assert.rejects(readOperatorKeyFile(path, 'secret'), /not valid JSON/);
+    await assert.rejects(readOperatorKeyFile(path, 'secret'), /is corrupt: not valid JSON/);
   } finally {
     dir.remove();
   }
@@ -78,6 +78,47 @@ test('a wrong password is one line and exit 2', async () => {
     assert.equal(result.code, 2);
     assert.equal(result.stderr.trim().split('\n').length, 1);
     assert.match(result.stderr, /wrong KEEP_OPERATOR_PASSWORD/);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('a damaged or tampered key file is reported as corrupt, not as a wrong password', async () => {
+  const dir = tempDir();
+  try {
+    const path = join(dir.path, 'key.json');
+    await writeOperatorKeyFile(path, generateOperatorKey(), 'right');
+    const original = JSON.parse(readFileSync(path, 'utf8'));
+    const variant = (change: (file: typeof original) => void) => {
+      const file = structuredClone(original);
+      change(file);
+      writeFileSync(path, JSON.stringify(file));
+    };
+    const cases: [(file: typeof original) => void, RegExp][] = [
+      [(file) => (file.key.kdf.N = 2 ** 20), /is corrupt: scrypt N = 1048576 is not a power of two/],
+      [
+        (file) => (file.key.ciphertext = file.key.ciphertext.slice(0, 64)),
+        /is corrupt: ciphertext has a wrong length/,
+      ],
+      [
+        (file) => (file.key.ciphertext = `${file.key.ciphertext.slice(0, -2)}00`),
+        /is corrupt: checksum mismatch/,
+      ],
+      [(file) => delete file.key, /is corrupt: not a sealed box/],
+    ];
+    for (const [change, expected] of cases) {
+      variant(change);
+      await assert.rejects(readOperatorKeyFile(path, 'right'), (err: unknown) => {
+        assert.ok(err instanceof OperatorKeyError);
+        assert.match(err.message, expected);
+        assert.doesNotMatch(err.message, /PASSWORD/);
+        return true;
+      });
+    }
+    writeFileSync(path, JSON.stringify(original).slice(0, 100));
+    await assert.rejects(readOperatorKeyFile(path, 'right'), /key\.json is corrupt: not valid JSON/);
+    writeFileSync(path, JSON.stringify(original));
+    await assert.rejects(readOperatorKeyFile(path, 'wrong'), /: wrong KEEP_OPERATOR_PASSWORD$/);
   } finally {
     dir.remove();
   }

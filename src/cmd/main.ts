@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { type Config, describeDefault, fieldsOf, flagName, SECTION_NAMES } from '../config/schema.js';
 import { createLogger, type Logger } from '../log.js';
 import { OperatorKeyError } from '../storage/operator-key-file.js';
+import { StorageError } from '../storage/storage-error.js';
 import { addDevnetOptions } from '../devnet/options.js';
 import { StartupError } from './startup-error.js';
 import { CLIENT_VERSION } from '../version.js';
@@ -124,7 +125,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_ERROR);
     if (err instanceof ConfigError || err instanceof OperatorKeyError) fail(err.message, USAGE_ERROR);
-    if (err instanceof StartupError) fail(err.message, 1);
+    if (err instanceof StartupError || err instanceof StorageError) fail(err.message, 1);
     throw err;
   }
 }

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Beacon } from '../beacon/beacon.js';
@@ -10,7 +9,9 @@ import { xOnly } from '../crypto/frost-dkg.js';
 import type { Logger } from '../log.js';
 import { Libp2pProvider } from '../net/libp2p/provider.js';
 import { ManualTicker } from '../net/retransmission.js';
+import { prepareKeyDir } from '../storage/key-dir.js';
 import { loadOrCreateOperatorKey } from '../storage/operator-key-file.js';
+import { operatorPassword } from '../storage/operator-password.js';
 import { BeaconStore, beaconGroupId } from '../storage/beacon-store.js';
 import { WalletStore } from '../storage/wallet-store.js';
 import { CoordinationLayer, coordinatedWallets, type LocalWallet } from '../tbtc/coordination-layer.js';
@@ -36,8 +37,8 @@ export interface RunningNode {
 
 /** Wires the node's subsystems from the configuration and starts them. */
 export async function startNode(config: Config, log: Logger): Promise<RunningNode> {
-  mkdirSync(config.storage.Dir, { recursive: true });
-  const password = process.env.KEEP_OPERATOR_PASSWORD ?? '';
+  const { password, empty } = operatorPassword(process.env);
+  prepareKeyDir(config.storage.Dir);
   const operator = await loadOrCreateOperatorKey({
     keyFile: config.operator.KeyFile,
     storageDir: config.storage.Dir,
@@ -45,9 +46,9 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
   });
   if (operator.created) {
     log.info({ path: operator.path, operator: operator.key.address }, 'generated a new operator key');
-    if (!password)
-      log.warn('KEEP_OPERATOR_PASSWORD is empty: the operator key is encrypted with an empty password');
   }
+  if (empty) log.warn('KEEP_OPERATOR_PASSWORD is empty (allowed by KEEP_ALLOW_EMPTY_PASSWORD=1)');
+  prepareKeyDir(join(config.storage.Dir, 'keystore'), { tighten: true });
   const walletStore = new WalletStore(join(config.storage.Dir, 'keystore', 'tbtc'), password);
   const wallets = await walletStore.loadAll();
   const beaconStore = new BeaconStore(join(config.storage.Dir, 'keystore', 'beacon'), password);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import {
+  AT_MOST,
   type Config,
   CONFIG_SCHEMA,
   type Field,
@@ -120,6 +121,16 @@ export function loadConfig(options: { file?: string; flags?: Record<string, stri
       values[key] = result.data;
     }
     config[section] = values;
+  }
+  for (const [section, key, limitKey] of AT_MOST) {
+    const value = config[section]![key] as number;
+    const limit = config[section]![limitKey] as number;
+    if (value > limit) {
+      const origin = raw.get(keyOf(section as SectionName, key))?.origin ?? '(default)';
+      throw new ConfigError(
+        `${section}.${key} = ${value} ${origin}: must not exceed ${section}.${limitKey} = ${limit}`,
+      );
+    }
   }
   return config as Config;
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
@@ -27,6 +28,10 @@ const port = (fallback: number, doc: string) =>
     doc,
   );
 
+/** Node's timers hold at most 2^31 − 1 ms (24.8 days); a longer one fires at once. */
+export const MAX_DURATION = '596h';
+const MAX_DURATION_MS = 596 * 3_600_000;
+
 const duration = (fallback: string, doc: string) =>
   field(
     z.string({ error: 'must be a duration string such as "30s" or "1m"' }).transform((text, ctx) => {
@@ -35,6 +40,13 @@ const duration = (fallback: string, doc: string) =>
         ctx.addIssue({
           code: 'custom',
           message: 'must be a positive duration such as "30s", "1m" or "1m30s"',
+        });
+        return z.NEVER;
+      }
+      if (ms > MAX_DURATION_MS) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be at most "${MAX_DURATION}" (timers cannot wait longer)`,
         });
         return z.NEVER;
       }
@@ -48,6 +60,16 @@ const duration = (fallback: string, doc: string) =>
 const text = (fallback: string, doc: string) =>
   field(
     z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
+    fallback,
+    'string',
+    doc,
+  );
+
+const ipAddress = (fallback: string, doc: string) =>
+  field(
+    z
+      .string({ error: 'must be a string' })
+      .refine((value) => isIP(value) !== 0, { error: 'must be an IP address such as 127.0.0.1 or ::1' }),
     fallback,
     'string',
     doc,
@@ -95,7 +117,7 @@ const OPERATOR_ADDRESS = z
 export const CONFIG_SCHEMA = {
   ClientInfo: {
     Port: port(9601, 'HTTP port serving /metrics and /diagnostics; 0 disables both and all metric recording'),
-    Address: text('127.0.0.1', 'Address the /metrics and /diagnostics server binds to'),
+    Address: ipAddress('127.0.0.1', 'IP address the /metrics and /diagnostics server binds to'),
     NetworkMetricsTick: duration(
       '1m',
       'How often connected_peers_count and connected_bootstrap_count are sampled',
@@ -104,11 +126,11 @@ export const CONFIG_SCHEMA = {
     BitcoinMetricsTick: duration('10m', 'How often btc_connectivity is sampled'),
   },
   storage: {
-    Dir: text('keep-data', 'Directory for the node’s keys and data (created if missing)'),
+    Dir: text('keep-data', 'Directory for the node’s keys and data (created with mode 0700 if missing)'),
   },
   network: {
     Port: port(3919, 'libp2p TCP listen port (0 picks a free port)'),
-    Address: text('0.0.0.0', 'Address libp2p listens on'),
+    Address: ipAddress('0.0.0.0', 'IP address libp2p listens on'),
     Peers: textList(
       'Bootstrap peers, multiaddrs with /p2p/<peer id>; kept connected and always allowed',
       MULTIADDR,
@@ -249,6 +271,14 @@ export const CONFIG_SCHEMA = {
     ),
   },
 } as const satisfies Record<string, Record<string, Field>>;
+
+/** Keys whose value may not exceed another key's of the same section: [section, key, limit key]. */
+export const AT_MOST: readonly (readonly [string, string, string])[] = [
+  ['tbtc', 'GroupQuorum', 'GroupSize'],
+  ['tbtc', 'HonestThreshold', 'GroupSize'],
+  ['beacon', 'GroupQuorum', 'GroupSize'],
+  ['beacon', 'GroupThreshold', 'GroupSize'],
+];
 
 export type ConfigSchema = typeof CONFIG_SCHEMA;
 export type SectionName = keyof ConfigSchema;

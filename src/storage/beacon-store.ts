@@ -48,13 +48,12 @@ export class BeaconStore {
   }
 
   async loadAll(): Promise<BeaconGroupKeys[]> {
-    const groups: BeaconGroupKeys[] = [];
-    for (const content of await this.files.loadAll()) {
+    return this.files.loadAll((content) => {
       const groupPublicKey = hexToBytes(content.groupPublicKey);
       const publicKeyShares = new Map(
         Object.entries(content.publicKeyShares).map(([seat, point]) => [Number(seat), hexToBytes(point)]),
       );
-      groups.push({
+      return {
         seed: hexToBytes(content.seed),
         groupPublicKey,
         group: content.group,
@@ -71,8 +70,7 @@ export class BeaconStore {
             },
           ]),
         ),
-      });
-    }
-    return groups;
+      };
+    });
   }
 }

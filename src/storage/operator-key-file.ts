@@ -1,13 +1,15 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateOperatorKey, type OperatorKey, operatorKeyFromPrivate } from '../crypto/operator-key.js';
 import {
+  CorruptBoxError,
   openWithPassword,
   type PasswordBox,
   sealWithPassword,
   WrongPasswordError,
 } from '../crypto/password-box.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { prepareKeyDir } from './key-dir.js';
 
 /** On disk: the address in clear (to identify the file), the private key sealed. */
 interface OperatorKeyFile {
@@ -25,30 +27,53 @@ export async function writeOperatorKeyFile(path: string, key: OperatorKey, passw
     address: key.address,
     key: await sealWithPassword(key.privateKey, password),
   };
-  writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
+  try {
+    writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new OperatorKeyError(`cannot write operator key file ${path}: ${code}`);
+  }
 }
 
 export async function readOperatorKeyFile(path: string, password: string): Promise<OperatorKey> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new OperatorKeyError(`cannot read operator key file ${path}: ${code}`);
+  }
   let file: OperatorKeyFile;
   try {
-    file = JSON.parse(readFileSync(path, 'utf8')) as OperatorKeyFile;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new OperatorKeyError(`cannot read operator key file ${path}: ${code ?? 'not valid JSON'}`);
+    file = JSON.parse(text) as OperatorKeyFile;
+  } catch {
+    throw new OperatorKeyError(`operator key file ${path} is corrupt: not valid JSON`);
   }
   let privateKey: Uint8Array;
   try {
-    privateKey = await openWithPassword(file.key, password);
+    privateKey = await openWithPassword(file?.key, password, { plaintextLength: 32 });
   } catch (err) {
     if (err instanceof WrongPasswordError) {
-      throw new OperatorKeyError(`cannot decrypt operator key file ${path}: wrong KEEP_OPERATOR_PASSWORD`);
+      const hint = err.certain ? '' : ' (or the file is damaged: files of this older format cannot tell)';
+      throw new OperatorKeyError(
+        `cannot decrypt operator key file ${path}: wrong KEEP_OPERATOR_PASSWORD${hint}`,
+      );
     }
-    throw new OperatorKeyError(`operator key file ${path} is not a keep-client key file`);
+    if (err instanceof CorruptBoxError) {
+      throw new OperatorKeyError(`operator key file ${path} is corrupt: ${err.message}`);
+    }
+    throw err;
   }
-  const key = operatorKeyFromPrivate(privateKey);
+  let key: OperatorKey;
+  try {
+    key = operatorKeyFromPrivate(privateKey);
+  } catch {
+    // The underlying error may quote the bytes; this one must not.
+    throw new OperatorKeyError(`operator key file ${path} is corrupt: it holds no valid secp256k1 key`);
+  }
   if (key.address !== file.address) {
     throw new OperatorKeyError(
-      `operator key file ${path} is inconsistent: address ${file.address} ≠ ${key.address}`,
+      `operator key file ${path} is inconsistent: address ${JSON.stringify(file.address)} ≠ ${key.address}`,
     );
   }
   return key;
@@ -70,7 +95,7 @@ export async function loadOrCreateOperatorKey(options: {
       created: false,
     };
   }
-  mkdirSync(options.storageDir, { recursive: true });
+  prepareKeyDir(options.storageDir);
   const path = join(options.storageDir, 'operator-key.json');
   if (existsSync(path))
     return { key: await readOperatorKeyFile(path, options.password), path, created: false };

@@ -52,8 +52,7 @@ export class WalletStore {
   }
 
   async loadAll(): Promise<WalletKeys[]> {
-    const wallets: WalletKeys[] = [];
-    for (const content of await this.files.loadAll()) {
+    return this.files.loadAll((content) => {
       const pub = {
         signers: { min: content.public.min, max: content.public.max },
         commitments: content.public.commitments.map(hexToBytes),
@@ -61,7 +60,7 @@ export class WalletStore {
           Object.entries(content.public.verifyingShares).map(([id, point]) => [id, hexToBytes(point)]),
         ),
       } as Key['public'];
-      wallets.push({
+      return {
         seed: hexToBytes(content.seed),
         groupPublicKey: hexToBytes(content.groupPublicKey),
         group: content.group,
@@ -75,8 +74,7 @@ export class WalletStore {
             },
           ]),
         ),
-      });
-    }
-    return wallets;
+      };
+    });
   }
 }

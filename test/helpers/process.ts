@@ -16,32 +16,53 @@ export function tempDir(prefix = 'keep-test-'): { path: string; remove(): void }
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/**
+ * Test nodes run with an empty KEEP_OPERATOR_PASSWORD unless a test sets one, which the node
+ * refuses without this opt-in; a test overrides it (KEEP_ALLOW_EMPTY_PASSWORD: '') to see that.
+ */
+export const TEST_NODE_ENV: Record<string, string> = { KEEP_ALLOW_EMPTY_PASSWORD: '1' };
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** stderr as the bytes written, for checks that no secret byte leaked. */
+  stderrBytes: Buffer;
 }
 
 /** Runs keep-client to completion (for commands expected to exit by themselves). */
 export function runCli(
   args: string[],
-  options: { cwd?: string; timeoutMs?: number } = {},
+  options: {
+    cwd?: string;
+    timeoutMs?: number;
+    env?: Record<string, string>;
+    uid?: number;
+    gid?: number;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [KEEP_CLIENT, ...args], { cwd: options.cwd, stdio: 'pipe' });
+    const child = spawn(process.execPath, [KEEP_CLIENT, ...args], {
+      cwd: options.cwd,
+      stdio: 'pipe',
+      env: { ...process.env, ...TEST_NODE_ENV, ...options.env },
+      uid: options.uid,
+      gid: options.gid,
+    });
     let stdout = '';
-    let stderr = '';
+    const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
     });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr.push(chunk);
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      const stderrBytes = Buffer.concat(stderr);
+      resolve({ code, signal, stdout, stderr: stderrBytes.toString('utf8'), stderrBytes });
     });
   });
 }
@@ -75,7 +96,7 @@ async function startKeepClient(
   const started = await spawnKeepClient(argv, {
     readyMessage,
     readyTimeoutMs: options.readyTimeoutMs,
-    env: options.env,
+    env: { ...TEST_NODE_ENV, ...options.env },
     onLogLine: (entry) => logs.push(entry),
   });
   return { ...started, logs };
