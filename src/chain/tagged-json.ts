@@ -49,4 +49,3 @@ export function fromWire(value: unknown): unknown {
   }
   return out;
 }
-

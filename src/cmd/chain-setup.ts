@@ -154,11 +154,17 @@ export function keepOperatorRegistered(client: ChainClient, stake: bigint, log: 
       needed = false;
       refusedBefore = false;
       if (!alreadyRegistered) {
-        log.warn({ operator: client.operator }, 'the chain server did not know this operator: registered it again');
+        log.warn(
+          { operator: client.operator },
+          'the chain server did not know this operator: registered it again',
+        );
       }
     } catch (err) {
       if (!refusedBefore) {
-        log.warn({ err: (err as Error).message }, 'cannot register the operator again yet; retrying each block');
+        log.warn(
+          { err: (err as Error).message },
+          'cannot register the operator again yet; retrying each block',
+        );
       }
       refusedBefore = true;
     } finally {

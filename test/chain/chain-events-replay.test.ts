@@ -18,7 +18,8 @@ const HOST = '127.0.0.1';
 /** Every event a node acts on, in delivery order, as "Name@block". */
 function recordEvents(chain: Chain): string[] {
   const seen: string[] = [];
-  const note = (name: string) => (event: { blockNumber: number }) => seen.push(`${name}@${event.blockNumber}`);
+  const note = (name: string) => (event: { blockNumber: number }) =>
+    seen.push(`${name}@${event.blockNumber}`);
   const { walletRegistry: wallets, randomBeacon: beacon } = chain;
   wallets.onDkgStarted(note('DkgStarted'));
   wallets.onDkgResultSubmitted(note('DkgResultSubmitted'));
@@ -100,7 +101,10 @@ describe('chain events across reconnects and restarts', () => {
     assert.equal(missed.length, 9);
     assert.equal(seen.length, 0, 'nothing reached the client while it was cut off');
     for (const name of ['DkgStarted', 'WalletRegistered', 'RelayEntryRequested']) {
-      assert.ok(missed.some((event) => event.startsWith(`${name}@`)), `${name} was missed`);
+      assert.ok(
+        missed.some((event) => event.startsWith(`${name}@`)),
+        `${name} was missed`,
+      );
     }
 
     await restartServer();

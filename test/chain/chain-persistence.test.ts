@@ -68,7 +68,10 @@ describe('the local chain survives a restart', () => {
     const third = new LocalChain({ blockIntervalMs: 0, dkg: FLOW_DKG, state: readChainState(path) });
     t.after(() => third.close());
     assert.equal(await third.connect(keys[0]!.address).walletRegistry.dkgState(), 'awaiting_result');
-    assert.throws(() => third.registerOperator(generateOperatorKey().publicKey, 1n), /while a DKG is in progress/);
+    assert.throws(
+      () => third.registerOperator(generateOperatorKey().publicKey, 1n),
+      /while a DKG is in progress/,
+    );
   });
 
   test('the chain keeps a bounded window of block hashes', async () => {

@@ -60,7 +60,9 @@ describe('chain server edges', () => {
     const refused = await open();
     await refused.closed;
     assert.equal(server.refusedConnections, 1);
-    const warning = logged.find((line) => line.msg === 'chain server at its connection limit: refusing connections');
+    const warning = logged.find(
+      (line) => line.msg === 'chain server at its connection limit: refusing connections',
+    );
     assert.ok(warning, 'a log line says why');
     assert.equal(warning.maxConnections, 3);
 
@@ -97,14 +99,22 @@ describe('chain server edges', () => {
     assert.equal(nested.error.code, RpcCode.invalidRequest);
     assert.equal(nested.error.message, 'the message nests deeper than 32 levels');
     assert.equal(next.id, 2, 'the same connection is still served');
-    const client = await connectChain({ url: server.url, key: generateOperatorKey(), log: pino({ level: 'silent' }) });
+    const client = await connectChain({
+      url: server.url,
+      key: generateOperatorKey(),
+      log: pino({ level: 'silent' }),
+    });
     t.after(() => client.close());
     assert.equal(await client.blocks.currentBlock(), 0);
   });
 
   test('a stake above the maximum is refused with the reason and registers nothing', async (t) => {
     const { server, chain } = await setup(t);
-    const client = await connectChain({ url: server.url, key: generateOperatorKey(), log: pino({ level: 'silent' }) });
+    const client = await connectChain({
+      url: server.url,
+      key: generateOperatorKey(),
+      log: pino({ level: 'silent' }),
+    });
     t.after(() => client.close());
     await assert.rejects(client.registerOperator(10n ** 98n), (err: unknown) => {
       return (
@@ -119,7 +129,10 @@ describe('chain server edges', () => {
     });
     const capped = new LocalChain({ blockIntervalMs: 0, dkg, maxStake: 50n });
     t.after(() => capped.close());
-    assert.throws(() => capped.registerOperator(generateOperatorKey().publicKey, 51n), /above the maximum stake per operator, 50$/);
+    assert.throws(
+      () => capped.registerOperator(generateOperatorKey().publicKey, 51n),
+      /above the maximum stake per operator, 50$/,
+    );
     assert.equal((await chain.connect(client.operator).operatorRegistry.operators()).length, 1);
   });
 });

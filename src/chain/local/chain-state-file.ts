@@ -141,7 +141,8 @@ export function persistChain(
       failing = false;
     } catch (err) {
       dirty = true;
-      if (!failing) options.onError(new Error(`cannot save the chain state to ${path}: ${(err as Error).message}`));
+      if (!failing)
+        options.onError(new Error(`cannot save the chain state to ${path}: ${(err as Error).message}`));
       failing = true;
     }
   };

@@ -49,7 +49,10 @@ export class SortitionPool {
 
   snapshot(): SortitionPoolState {
     return {
-      operators: [...this.byAddress.values()].map(({ publicKey, stake }) => ({ publicKey: publicKey.slice(), stake })),
+      operators: [...this.byAddress.values()].map(({ publicKey, stake }) => ({
+        publicKey: publicKey.slice(),
+        stake,
+      })),
       locked: this.locked,
     };
   }

@@ -127,7 +127,10 @@ export class ChainClient implements Chain {
     try {
       this.cursor = this.cursorStore.load();
     } catch (err) {
-      options.log.warn({ err: (err as Error).message }, 'ignoring the chain event cursor: starting at the newest event');
+      options.log.warn(
+        { err: (err as Error).message },
+        'ignoring the chain event cursor: starting at the newest event',
+      );
     }
     const onListenerError = (error: unknown) =>
       options.log.warn(
