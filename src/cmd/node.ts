@@ -125,6 +125,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
   const coordinationLayer = new CoordinationLayer({
     blocks: chain.blocks,
     frequencyBlocks: tbtc.CoordinationFrequencyBlocks,
+    activeBlocks: tbtc.CoordinationActiveBlocks,
     wallets: (window) =>
       coordinatedWallets(
         window,
@@ -175,6 +176,8 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     saveGroup: (group) => beaconStore.save(group),
   });
   beacon.start();
+  // Every listener is subscribed: chain events missed while the node was down can come now.
+  nodeChain.startEvents();
 
   const { nodeInfo, diagnostics } = clientInfo;
   diagnostics.register('beacon_groups', () =>

@@ -129,6 +129,8 @@ export class DevnetLayout {
     this.nodeSetups = undefined;
     const { chain, nodes, tbtc, beacon, blockTime } = this;
     writeConfig(chain.configFile, {
+      // The chain server keeps its state here, with the devnet (not in the working directory).
+      storage: { Dir: join(this.dir, 'chain') },
       chain: { Port: chain.port, BlockTime: blockTime, RelayRequestIntervalBlocks: this.relayIntervalBlocks },
       tbtc,
       beacon,

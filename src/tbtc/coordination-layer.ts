@@ -44,6 +44,12 @@ export class CoordinationLayer {
     private readonly options: {
       readonly blocks: BlockCounter;
       readonly frequencyBlocks: number;
+      /**
+       * A window seen late (its block skipped, as after a reconnection) is still started while
+       * fewer than this many blocks have passed since it opened: its active phase, during which
+       * the leader's proposal is still sent. Later it is skipped. Default 1: only at its block.
+       */
+      readonly activeBlocks?: number;
       /** The wallets that take part in the window (see `coordinatedWallets`). */
       readonly wallets: (window: number) => LocalWallet[];
       readonly dispatcher: WalletDispatcher;
@@ -61,12 +67,20 @@ export class CoordinationLayer {
     this.stop();
   }
 
+  /**
+   * The window a height falls in is handled once, at the first height seen within its active
+   * phase. A height more than a window below the last one handled means a new chain: start
+   * over (a chain server restored a few blocks back does not get its last window twice).
+   */
   private onBlock(height: number): void {
     const { frequencyBlocks, recorder } = this.options;
-    if (height === 0 || height % frequencyBlocks !== 0 || height <= this.lastWindow) return;
-    this.lastWindow = height;
+    if (height + frequencyBlocks < this.lastWindow) this.lastWindow = 0;
+    const window = height - (height % frequencyBlocks);
+    if (window === 0 || window <= this.lastWindow) return;
+    if (height - window >= Math.max(1, this.options.activeBlocks ?? 1)) return;
+    this.lastWindow = window;
     recorder.inc('performance_coordination_windows_detected_total');
-    for (const wallet of this.options.wallets(height)) void this.coordinate(wallet, height);
+    for (const wallet of this.options.wallets(window)) void this.coordinate(wallet, window);
   }
 
   private async coordinate(wallet: LocalWallet, window: number): Promise<void> {

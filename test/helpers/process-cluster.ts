@@ -50,6 +50,8 @@ export class ProcessCluster {
       String(chainPort),
       '--chain.blockTime',
       '100ms',
+      '--storage.dir',
+      join(this.dir.path, 'chain'),
       ...this.options.sharedArgs,
     ];
     await this.startChain();

@@ -12,12 +12,23 @@ export function nextBlockHash(previous: Uint8Array, height: number): Uint8Array 
   return sha256(bytes);
 }
 
+/** Hashes of this many latest blocks are kept (older ones are answered with a ChainError). */
+export const DEFAULT_KEPT_BLOCK_HASHES = 1024;
+
+/** What a restart needs: the height and the hashes of the latest blocks, oldest first. */
+export interface BlockEngineState {
+  readonly height: number;
+  readonly hashes: readonly Uint8Array[];
+}
+
 /**
  * Produces the local chain's blocks: one every `intervalMs` (timer unref'd), or only when
  * `mine()` is called when `intervalMs` is 0. Height starts at 0 (genesis).
  */
 export class BlockEngine implements BlockCounter {
-  private readonly hashes: Uint8Array[] = [GENESIS_HASH];
+  /** Hashes of blocks `tip - hashes.length + 1 … tip`. */
+  private hashes: Uint8Array[] = [GENESIS_HASH];
+  private tip = 0;
   private readonly notifier: BlockNotifier;
   private readonly timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -25,10 +36,14 @@ export class BlockEngine implements BlockCounter {
   constructor(
     readonly intervalMs: number,
     onListenerError: (error: unknown) => void = () => {},
+    private readonly keptHashes = DEFAULT_KEPT_BLOCK_HASHES,
   ) {
     this.notifier = new BlockNotifier(onListenerError);
     if (!Number.isFinite(intervalMs) || intervalMs < 0) {
       throw new RangeError(`block interval must be a non-negative number of ms, got ${intervalMs}`);
+    }
+    if (!Number.isInteger(keptHashes) || keptHashes < 1) {
+      throw new RangeError(`kept block hashes must be a positive integer, got ${keptHashes}`);
     }
     if (intervalMs > 0) {
       this.timer = setInterval(() => this.advance(), intervalMs);
@@ -38,7 +53,7 @@ export class BlockEngine implements BlockCounter {
 
   /** The current height, synchronously (for the chain's own checks). */
   get height(): number {
-    return this.hashes.length - 1;
+    return this.tip;
   }
 
   async currentBlock(): Promise<number> {
@@ -59,7 +74,13 @@ export class BlockEngine implements BlockCounter {
 
   /** `blockHash`, synchronously (for the chain's own use). */
   hashAt(height: number): Uint8Array {
-    const hash = Number.isInteger(height) ? this.hashes[height] : undefined;
+    const oldest = this.tip - this.hashes.length + 1;
+    if (Number.isInteger(height) && height >= 0 && height < oldest) {
+      throw new ChainError(
+        `block ${height} is older than the ${this.keptHashes} latest blocks kept (current block is ${this.tip})`,
+      );
+    }
+    const hash = Number.isInteger(height) ? this.hashes[height - oldest] : undefined;
     if (!hash) throw new ChainError(`block ${height} does not exist (current block is ${this.height})`);
     return hash.slice();
   }
@@ -78,9 +99,24 @@ export class BlockEngine implements BlockCounter {
     this.notifier.close('local chain is closed');
   }
 
+  snapshot(): BlockEngineState {
+    return { height: this.tip, hashes: this.hashes.map((hash) => hash.slice()) };
+  }
+
+  /** Continues from a saved state (before any block of this engine was produced). */
+  restore(state: BlockEngineState): void {
+    if (state.hashes.length === 0 || state.hashes.length > state.height + 1) {
+      throw new RangeError(`${state.hashes.length} block hashes cannot end at height ${state.height}`);
+    }
+    this.tip = state.height;
+    this.hashes = state.hashes.slice(-this.keptHashes).map((hash) => hash.slice());
+  }
+
   private advance(): void {
     const previous = this.hashes[this.hashes.length - 1]!;
-    this.hashes.push(nextBlockHash(previous, this.hashes.length));
-    this.notifier.announce(this.height);
+    this.tip++;
+    this.hashes.push(nextBlockHash(previous, this.tip));
+    if (this.hashes.length > this.keptHashes) this.hashes.shift();
+    this.notifier.announce(this.tip);
   }
 }

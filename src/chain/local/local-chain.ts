@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import type { ChainEventName, ChainEvents } from '../events.js';
 import {
   type Address,
   type BlockCounter,
@@ -7,10 +9,27 @@ import {
   type RandomBeacon,
   type WalletRegistry,
 } from '../types.js';
-import { BlockEngine } from './block-engine.js';
-import { RandomBeaconContract, type RelayParameters } from './random-beacon-contract.js';
-import { SortitionPool } from './sortition-pool.js';
-import { WalletRegistryContract } from './wallet-registry-contract.js';
+import type { AsyncEmitter } from './async-emitter.js';
+import { BlockEngine, type BlockEngineState } from './block-engine.js';
+import { DEFAULT_EVENT_LOG_BOUNDS, EventLog, type EventLogBounds, type EventLogState } from './event-log.js';
+import {
+  RandomBeaconContract,
+  type RandomBeaconState,
+  type RelayParameters,
+} from './random-beacon-contract.js';
+import { SortitionPool, type SortitionPoolState } from './sortition-pool.js';
+import { WalletRegistryContract, type WalletRegistryState } from './wallet-registry-contract.js';
+
+/** Everything a local chain needs to continue after a restart (its parameters come from its options). */
+export interface LocalChainState {
+  /** Tells this chain from another one started afresh (clients' event cursors name it). */
+  readonly chainId: string;
+  readonly blocks: BlockEngineState;
+  readonly pool: SortitionPoolState;
+  readonly walletRegistry: WalletRegistryState;
+  readonly beacon: RandomBeaconState;
+  readonly events: EventLogState;
+}
 
 export interface LocalChainOptions {
   /** One block every this many ms; 0 = blocks only on `blocks.mine()` (tests). */
@@ -24,6 +43,14 @@ export interface LocalChainOptions {
   readonly random?: () => Uint8Array;
   /** Errors thrown by event or block listeners; default: a process warning. */
   readonly onListenerError?: (error: unknown) => void;
+  /** Largest stake one operator may register; default DEFAULT_MAX_STAKE. */
+  readonly maxStake?: bigint;
+  /** How many of the latest block hashes are kept; default DEFAULT_KEPT_BLOCK_HASHES. */
+  readonly keptBlockHashes?: number;
+  /** Bounds of the event log kept for clients that catch up; default DEFAULT_EVENT_LOG_BOUNDS. */
+  readonly eventLog?: Partial<EventLogBounds>;
+  /** A saved state to continue from (see `snapshot()`). */
+  readonly state?: LocalChainState;
 }
 
 export const DEFAULT_RELAY_PARAMETERS: RelayParameters = {
@@ -46,14 +73,20 @@ function warnListenerError(error: unknown): void {
  */
 export class LocalChain {
   readonly blocks: BlockEngine;
-  private readonly pool = new SortitionPool();
+  /** Every event of the chain, recent ones kept, in order (what a chain server replays). */
+  readonly events: EventLog;
+  readonly chainId: string;
+  private readonly pool: SortitionPool;
   private readonly registry: WalletRegistryContract;
   private readonly beacon: RandomBeaconContract;
+  private readonly operatorListeners = new Set<{ readonly listener: (address: Address) => void }>();
   private closed = false;
 
   constructor(options: LocalChainOptions) {
     const onListenerError = options.onListenerError ?? warnListenerError;
-    this.blocks = new BlockEngine(options.blockIntervalMs, onListenerError);
+    this.pool = new SortitionPool(options.maxStake);
+    this.events = new EventLog({ ...DEFAULT_EVENT_LOG_BOUNDS, ...options.eventLog }, onListenerError);
+    this.blocks = new BlockEngine(options.blockIntervalMs, onListenerError, options.keptBlockHashes);
     this.registry = new WalletRegistryContract(
       this.blocks,
       this.pool,
@@ -68,12 +101,37 @@ export class LocalChain {
       { ...DEFAULT_RELAY_PARAMETERS, ...options.relay },
       onListenerError,
     );
+    this.chainId = options.state?.chainId ?? randomBytes(16).toString('hex');
+    if (options.state) this.restore(options.state);
+    this.recordEvents();
   }
 
   /** Stakes an operator identified by its 33-byte compressed public key; returns its address. */
   registerOperator(publicKey: Uint8Array, stake: bigint): Address {
     this.ensureOpen();
-    return this.pool.register(publicKey, stake);
+    const address = this.pool.register(publicKey, stake);
+    for (const { listener } of [...this.operatorListeners]) listener(address);
+    return address;
+  }
+
+  /** Called synchronously after each operator registration. */
+  onOperatorRegistered(listener: (address: Address) => void): () => void {
+    const entry = { listener };
+    this.operatorListeners.add(entry);
+    return () => {
+      this.operatorListeners.delete(entry);
+    };
+  }
+
+  snapshot(): LocalChainState {
+    return {
+      chainId: this.chainId,
+      blocks: this.blocks.snapshot(),
+      pool: this.pool.snapshot(),
+      walletRegistry: this.registry.snapshot(),
+      beacon: this.beacon.snapshot(),
+      events: this.events.snapshot(),
+    };
   }
 
   /** The chain as seen by `operator`: its transactions are sent from that address. */
@@ -159,6 +217,38 @@ export class LocalChain {
     this.blocks.close();
     this.registry.close();
     this.beacon.close();
+    this.events.clear();
+    this.operatorListeners.clear();
+  }
+
+  private restore(state: LocalChainState): void {
+    this.blocks.restore(state.blocks);
+    this.pool.restore(state.pool);
+    this.registry.restore(state.walletRegistry);
+    this.beacon.restore(state.beacon);
+    this.events.restore(state.events);
+  }
+
+  /** Logs every event the chain's contracts emit, under its wire name, at its block. */
+  private recordEvents(): void {
+    const record = <K extends ChainEventName>(name: K, emitter: AsyncEmitter<ChainEvents[K]>) =>
+      emitter.on((data) => this.events.append(name, data, data.blockNumber));
+    for (const [prefix, flow] of [
+      ['', this.registry.events],
+      ['Beacon', this.beacon.dkg.events],
+    ] as const) {
+      record(`${prefix}DkgStarted`, flow.dkgStarted);
+      record(`${prefix}DkgResultSubmitted`, flow.dkgResultSubmitted);
+      record(`${prefix}DkgResultChallenged`, flow.dkgResultChallenged);
+      record(`${prefix}DkgResultApproved`, flow.dkgResultApproved);
+      record(`${prefix}DkgTimedOut`, flow.dkgTimedOut);
+    }
+    record('WalletRegistered', this.registry.events.walletRegistered);
+    record('InactivityClaimed', this.registry.events.inactivityClaimed);
+    record('BeaconGroupRegistered', this.beacon.events.groupRegistered);
+    record('RelayEntryRequested', this.beacon.events.relayEntryRequested);
+    record('RelayEntrySubmitted', this.beacon.events.relayEntrySubmitted);
+    record('RelayEntryTimedOut', this.beacon.events.relayEntryTimedOut);
   }
 
   private ensureOpen(): void {

@@ -14,10 +14,21 @@ import {
 import { AsyncEmitter } from './async-emitter.js';
 import type { BlockEngine } from './block-engine.js';
 import type { SortitionPool } from './sortition-pool.js';
-import { WalletRegistryContract } from './wallet-registry-contract.js';
+import { WalletRegistryContract, type WalletRegistryState } from './wallet-registry-contract.js';
 
 /** The beacon's parameters besides its group DKG's. */
 export type RelayParameters = Omit<BeaconParameters, 'groupSize' | 'groupThreshold'>;
+
+/** What a restart needs of the beacon besides its group DKG. */
+export interface RandomBeaconState {
+  readonly dkg: WalletRegistryState;
+  readonly groups: readonly BeaconGroupRegisteredEvent[];
+  readonly entry: Uint8Array;
+  readonly request: RelayEntryRequestedEvent | undefined;
+  readonly timedOut: readonly number[];
+  readonly nextRequestId: number;
+  readonly seeds: number;
+}
 
 const BEACON_SEED_DOMAIN = utf8ToBytes('keep-core-ts/beacon-dkg-seed');
 
@@ -47,7 +58,7 @@ export class RandomBeaconContract {
     readonly relayEntrySubmitted: AsyncEmitter<RelayEntrySubmittedEvent>;
     readonly relayEntryTimedOut: AsyncEmitter<RelayEntryTimedOutEvent>;
   };
-  private readonly groupList: BeaconGroupRegisteredEvent[] = [];
+  private groupList: BeaconGroupRegisteredEvent[] = [];
   private entry: Uint8Array = GENESIS_ENTRY.slice();
   private request: RelayEntryRequestedEvent | undefined;
   /** Groups that timed out on the current previous entry: not asked again for it. */
@@ -157,6 +168,29 @@ export class RandomBeaconContract {
     });
     // Re-request the same entry from a group that has not timed out on it.
     if (this.groupList.some((g) => !this.timedOut.has(g.groupId))) this.issueRequest();
+  }
+
+  snapshot(): RandomBeaconState {
+    return {
+      dkg: this.dkg.snapshot(),
+      groups: this.groups(),
+      entry: this.lastEntry(),
+      request: this.currentRequest(),
+      timedOut: [...this.timedOut],
+      nextRequestId: this.nextRequestId,
+      seeds: this.seeds,
+    };
+  }
+
+  restore(state: RandomBeaconState): void {
+    this.dkg.restore(state.dkg);
+    this.groupList = state.groups.map(copyGroup);
+    this.entry = state.entry.slice();
+    this.request = state.request && copyRequest(state.request);
+    this.timedOut.clear();
+    for (const groupId of state.timedOut) this.timedOut.add(groupId);
+    this.nextRequestId = state.nextRequestId;
+    this.seeds = state.seeds;
   }
 
   close(): void {

@@ -9,6 +9,14 @@ interface PoolOperator {
   readonly stake: bigint;
 }
 
+/** The largest stake one operator may register by default: 1000 times the default `[chain] Stake`. */
+export const DEFAULT_MAX_STAKE = 1_000_000n;
+
+export interface SortitionPoolState {
+  readonly operators: readonly { readonly publicKey: Uint8Array; readonly stake: bigint }[];
+  readonly locked: boolean;
+}
+
 /**
  * Registered operators weighted by stake, and the group selection over them. Locked while
  * a DKG runs (as on mainnet) so the group of the running DKG cannot change under it.
@@ -17,9 +25,16 @@ export class SortitionPool {
   private readonly byAddress = new Map<Address, PoolOperator>();
   private locked = false;
 
+  constructor(private readonly maxStake: bigint = DEFAULT_MAX_STAKE) {
+    if (maxStake <= 0n) throw new RangeError(`maximum stake must be positive, got ${maxStake}`);
+  }
+
   register(publicKey: Uint8Array, stake: bigint): Address {
     if (this.locked) throw new ChainError('operators cannot register while a DKG is in progress');
     if (stake <= 0n) throw new ChainError(`stake must be positive, got ${stake}`);
+    if (stake > this.maxStake) {
+      throw new ChainError(`stake ${stake} is above the maximum stake per operator, ${this.maxStake}`);
+    }
     let address: Address;
     try {
       if (publicKey.length !== 33) throw new Error('not compressed');
@@ -30,6 +45,27 @@ export class SortitionPool {
     if (this.byAddress.has(address)) throw new ChainError(`operator ${address} is already registered`);
     this.byAddress.set(address, { address, publicKey: publicKey.slice(), stake });
     return address;
+  }
+
+  snapshot(): SortitionPoolState {
+    return {
+      operators: [...this.byAddress.values()].map(({ publicKey, stake }) => ({
+        publicKey: publicKey.slice(),
+        stake,
+      })),
+      locked: this.locked,
+    };
+  }
+
+  /** Replaces the pool's content with a saved state (stakes above today's maximum stay as they were). */
+  restore(state: SortitionPoolState): void {
+    this.byAddress.clear();
+    this.locked = false;
+    for (const { publicKey, stake } of state.operators) {
+      const address = operatorAddress(publicKey);
+      this.byAddress.set(address, { address, publicKey: publicKey.slice(), stake });
+    }
+    this.locked = state.locked;
   }
 
   lock(): void {

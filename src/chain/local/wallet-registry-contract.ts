@@ -32,12 +32,20 @@ import {
 } from './dkg-result-checks.js';
 import type { SortitionPool } from './sortition-pool.js';
 
-interface RunningDkg {
+export interface RunningDkg {
   readonly seed: Uint8Array;
   readonly startBlock: number;
   /** Operator of each seat (seat i at index i-1), fixed at the start: the pool is locked. */
   readonly group: readonly Address[];
   submission?: { readonly result: DkgResult; readonly hash: Uint8Array; readonly block: number };
+}
+
+/** What a restart needs of a registry: its running DKG, its wallets and counters. */
+export interface WalletRegistryState {
+  readonly dkg: RunningDkg | undefined;
+  readonly wallets: readonly WalletRegisteredEvent[];
+  readonly claimNonces: readonly (readonly [string, number])[];
+  readonly requests: number;
 }
 
 function createEvents(onListenerError: (error: unknown) => void) {
@@ -83,7 +91,7 @@ export function checkDkgParameters(params: DkgParameters): void {
 export class WalletRegistryContract {
   readonly events: ReturnType<typeof createEvents>;
   private dkg: RunningDkg | undefined;
-  private readonly wallets: WalletRegisteredEvent[] = [];
+  private wallets: WalletRegisteredEvent[] = [];
   private readonly claimNonces = new Map<string, number>();
   private requests = 0;
 
@@ -272,6 +280,45 @@ export class WalletRegistryContract {
 
   close(): void {
     for (const emitter of Object.values(this.events)) emitter.clear();
+  }
+
+  snapshot(): WalletRegistryState {
+    const dkg = this.dkg;
+    return {
+      dkg: dkg && {
+        seed: dkg.seed.slice(),
+        startBlock: dkg.startBlock,
+        group: [...dkg.group],
+        submission: dkg.submission && {
+          result: cloneResult(dkg.submission.result),
+          hash: dkg.submission.hash.slice(),
+          block: dkg.submission.block,
+        },
+      },
+      wallets: this.wallets.map(copyWallet),
+      claimNonces: [...this.claimNonces],
+      requests: this.requests,
+    };
+  }
+
+  /** Continues from a saved state; the pool's lock is restored with the pool. */
+  restore(state: WalletRegistryState): void {
+    this.dkg = state.dkg && {
+      seed: state.dkg.seed.slice(),
+      startBlock: state.dkg.startBlock,
+      group: [...state.dkg.group],
+      ...(state.dkg.submission && {
+        submission: {
+          result: cloneResult(state.dkg.submission.result),
+          hash: state.dkg.submission.hash.slice(),
+          block: state.dkg.submission.block,
+        },
+      }),
+    };
+    this.wallets = state.wallets.map(copyWallet);
+    this.claimNonces.clear();
+    for (const [walletId, nonce] of state.claimNonces) this.claimNonces.set(walletId, nonce);
+    this.requests = state.requests;
   }
 
   private invalidity(result: DkgResult): string | undefined {

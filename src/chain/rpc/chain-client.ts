@@ -28,6 +28,8 @@ import {
   helloMessage,
   RpcCode,
 } from './protocol.js';
+import type { LoggedEvent } from '../events.js';
+import { type EventCursor, type EventCursorStore, MemoryEventCursorStore } from './event-cursor.js';
 import { ChainRpcError, openSocket, RpcConnection } from './rpc-connection.js';
 
 export interface ChainClientOptions {
@@ -39,6 +41,25 @@ export interface ChainClientOptions {
   readonly reconnectDelayMs?: number;
   /** A call unanswered this long rejects with a ChainError. Default 30 s. */
   readonly callTimeoutMs?: number;
+  /**
+   * Where the position of the last delivered event is kept; events after it are replayed on
+   * connecting. Default: in memory (a restart starts at the chain's newest event).
+   */
+  readonly cursor?: EventCursorStore;
+  /**
+   * Deliver no event until `startEvents()`: a node subscribes its listeners first, so the
+   * events replayed at start-up reach them.
+   */
+  readonly holdEvents?: boolean;
+}
+
+/** The answer to `subscribeEvents`. */
+interface EventsPage {
+  readonly chainId: string;
+  readonly head: number;
+  readonly events: readonly LoggedEvent[];
+  readonly truncated: boolean;
+  readonly more: boolean;
 }
 
 const MAX_RECONNECT_DELAY_MS = 5_000;
@@ -68,7 +89,8 @@ export function connectChain(options: ChainClientOptions): Promise<ChainClient> 
 /**
  * The chain served by a chain server, as `key`'s operator. Calls are RPCs (they reject with
  * a ChainError while disconnected); blocks and events are pushed by the server. When the
- * connection drops the client reconnects by itself; blocks and events of the gap are missed.
+ * connection drops the client reconnects by itself; the blocks of the gap are skipped (the
+ * height jumps), its events are replayed from the server's event log, each delivered once.
  */
 export class ChainClient implements Chain {
   readonly operator: Address;
@@ -86,6 +108,12 @@ export class ChainClient implements Chain {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly callTimeoutMs: number;
+  private readonly cursorStore: EventCursorStore;
+  private cursor: EventCursor | undefined;
+  private eventsWanted: boolean;
+  /** While a subscription's replay runs: live events of its connection wait here. */
+  private replay: { readonly connection: RpcConnection; readonly pending: LoggedEvent[] } | undefined;
+  private cursorSaveFailed = false;
 
   private constructor(
     private readonly options: ChainClientOptions,
@@ -94,6 +122,16 @@ export class ChainClient implements Chain {
     this.operator = options.key.address;
     this.reconnectDelayMs = options.reconnectDelayMs ?? 500;
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
+    this.eventsWanted = !options.holdEvents;
+    this.cursorStore = options.cursor ?? new MemoryEventCursorStore();
+    try {
+      this.cursor = this.cursorStore.load();
+    } catch (err) {
+      options.log.warn(
+        { err: (err as Error).message },
+        'ignoring the chain event cursor: starting at the newest event',
+      );
+    }
     const onListenerError = (error: unknown) =>
       options.log.warn(
         { err: error instanceof Error ? error.message : String(error) },
@@ -149,6 +187,23 @@ export class ChainClient implements Chain {
     }
   }
 
+  /** With `holdEvents`: starts delivering events (those missed since the saved cursor first). */
+  startEvents(): void {
+    if (this.eventsWanted || this.closed) return;
+    this.eventsWanted = true;
+    const connection = this.connection;
+    if (!connection?.isOpen) return; // the next connection subscribes
+    this.subscribe(connection).catch((err: Error) => {
+      this.options.log.warn({ err: err.message }, 'chain event subscription failed; reconnecting');
+      connection.destroy();
+    });
+  }
+
+  /** Where event delivery stands (undefined before the first subscription). */
+  get eventCursor(): EventCursor | undefined {
+    return this.cursor;
+  }
+
   /** Disconnects for good: pending calls and block waits reject, no reconnection. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -166,7 +221,7 @@ export class ChainClient implements Chain {
     const { key } = this.options;
     const socket = await openSocket(this.endpoint.host, this.endpoint.port, HANDSHAKE_TIMEOUT_MS);
     const connection: RpcConnection = new RpcConnection(socket, {
-      notification: (method, params) => this.onNotification(method, params),
+      notification: (method, params) => this.onNotification(connection, method, params),
       closed: () => this.onClosed(connection),
     });
     try {
@@ -180,12 +235,82 @@ export class ChainClient implements Chain {
       if (!connection.isOpen) throw new ChainError('chain connection lost');
       this.connection = connection;
       this.syncHeight(height);
+      // Listeners may call the chain as soon as a replayed event reaches them: the connection is set.
+      if (this.eventsWanted) await this.subscribe(connection);
     } catch (err) {
       connection.destroy();
       throw err;
     }
     this.reconnectDelayMs = this.options.reconnectDelayMs ?? 500;
     this.notifyConnection(true);
+  }
+
+  /**
+   * Asks for the events after the cursor (page by page) and for every later one; events pushed
+   * meanwhile wait until the replay is done. Delivery skips what the cursor has passed.
+   */
+  private async subscribe(connection: RpcConnection): Promise<void> {
+    const pending: LoggedEvent[] = [];
+    this.replay = { connection, pending };
+    try {
+      for (let first = true; ; first = false) {
+        const page = (await connection.call(
+          'subscribeEvents',
+          { chainId: this.cursor?.chainId, after: this.cursor?.seq },
+          this.callTimeoutMs,
+        )) as EventsPage;
+        if (first) this.adopt(page);
+        if (page.truncated) {
+          this.options.log.warn(
+            { after: this.cursor?.seq, oldestKept: page.events[0]?.seq },
+            'the chain server no longer keeps some events this client missed',
+          );
+        }
+        for (const event of page.events) this.deliver(event);
+        if (!page.more) break;
+      }
+    } finally {
+      if (this.replay?.connection === connection) this.replay = undefined;
+    }
+    for (const event of pending) this.deliver(event);
+  }
+
+  /** A first answer from a chain the cursor does not belong to, or is ahead of: start at its head. */
+  private adopt(page: EventsPage): void {
+    const cursor = this.cursor;
+    if (cursor && cursor.chainId === page.chainId && cursor.seq <= page.head) return;
+    if (cursor) {
+      const reason = cursor.chainId === page.chainId ? 'is behind this client' : 'runs another chain';
+      this.options.log.warn(
+        { was: cursor, head: page.head },
+        `the chain server ${reason}: events are taken from its newest one`,
+      );
+    }
+    this.moveCursor({ chainId: page.chainId, seq: page.head, block: this.height });
+  }
+
+  private deliver(event: LoggedEvent): void {
+    const cursor = this.cursor;
+    if (!cursor || event.seq <= cursor.seq) return; // delivered before
+    if (!CHAIN_EVENT_NAMES.includes(event.name) || !Number.isInteger(event.block)) return;
+    if (event.seq > cursor.seq + 1) {
+      this.options.log.warn({ from: cursor.seq + 1, to: event.seq - 1 }, 'chain events missing');
+    }
+    (this.emitters[event.name] as AsyncEmitter<unknown>).emit(event.data);
+    this.moveCursor({ chainId: cursor.chainId, seq: event.seq, block: event.block });
+  }
+
+  private moveCursor(cursor: EventCursor): void {
+    this.cursor = cursor;
+    try {
+      this.cursorStore.save(cursor);
+      this.cursorSaveFailed = false;
+    } catch (err) {
+      if (!this.cursorSaveFailed) {
+        this.options.log.warn({ err: (err as Error).message }, 'cannot save the chain event cursor');
+      }
+      this.cursorSaveFailed = true;
+    }
   }
 
   private onClosed(connection: RpcConnection): void {
@@ -197,7 +322,7 @@ export class ChainClient implements Chain {
   }
 
   private scheduleReconnect(): void {
-    if (this.closed) return;
+    if (this.closed || this.reconnectTimer) return;
     const delay = this.reconnectDelayMs;
     this.reconnectDelayMs = Math.min(delay * 2, MAX_RECONNECT_DELAY_MS);
     this.reconnectTimer = setTimeout(() => {
@@ -232,12 +357,14 @@ export class ChainClient implements Chain {
     return connection.call(method, params, this.callTimeoutMs);
   }
 
-  private onNotification(method: string, params: unknown): void {
+  private onNotification(connection: RpcConnection, method: string, params: unknown): void {
     const fields = (params ?? {}) as Record<string, unknown>;
     if (method === 'block' && typeof fields.height === 'number') {
       this.advanceTo(fields.height);
-    } else if (method === 'event' && CHAIN_EVENT_NAMES.includes(fields.name as ChainEventName)) {
-      (this.emitters[fields.name as ChainEventName] as AsyncEmitter<unknown>).emit(fields.data);
+    } else if (method === 'event' && typeof fields.seq === 'number') {
+      const event = fields as unknown as LoggedEvent;
+      if (this.replay?.connection === connection) this.replay.pending.push(event);
+      else if (this.connection === connection) this.deliver(event);
     }
   }
 

@@ -2,15 +2,10 @@ import { createServer, type Socket } from 'node:net';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { operatorAddress, verifyOperatorSignature } from '../../crypto/operator-key.js';
 import type { Logger } from '../../log.js';
+import type { LoggedEvent } from '../events.js';
 import type { LocalChain } from '../local/local-chain.js';
-import { type Address, type Chain, ChainError, type DkgFlow, type RandomBeacon } from '../types.js';
-import {
-  type ChainEventName,
-  type ChainEvents,
-  HELLO_NONCE_BYTES,
-  helloMessage,
-  RpcCode,
-} from './protocol.js';
+import { type Address, type Chain, ChainError } from '../types.js';
+import { HELLO_NONCE_BYTES, helloMessage, RpcCode } from './protocol.js';
 import { chainMethods, InvalidParamsError, paramsOf } from './server-methods.js';
 import {
   encodeLine,
@@ -34,18 +29,23 @@ export interface ChainServerOptions {
   readonly maxBufferedBytes?: number;
   /** A connection not authenticated this long after it opened is closed (default 10 s). */
   readonly authTimeoutMs?: number;
+  /** Connections beyond this many open ones are closed at once (default DEFAULT_MAX_CONNECTIONS). */
+  readonly maxConnections?: number;
 }
+
+export const DEFAULT_MAX_CONNECTIONS = 512;
+/** A `subscribeEvents` answer carries at most this many events; the client asks again for more. */
+export const MAX_REPLAYED_EVENTS = 256;
 
 export interface ChainServer {
   /** tcp://host:port, what clients pass to connectChain. */
   readonly url: string;
   readonly port: number;
+  /** Connections refused because `maxConnections` were open. */
+  readonly refusedConnections: number;
   /** Closes every connection and stops listening. */
   close(): Promise<void>;
 }
-
-/** Events are the same for every operator; the server watches them through this address. */
-const OBSERVER: Address = `0x${'0'.repeat(40)}`;
 
 /** A refusal with its JSON-RPC code, answered as is. */
 class RpcFailure extends Error {
@@ -77,6 +77,8 @@ interface ConnectionContext {
 /** One client: its handshake, its requests, and the notifications pushed to it. */
 class ServerConnection {
   private session: Session = { phase: 'new' };
+  /** Set by `subscribeEvents`: from then on, every new event is pushed. */
+  subscribed = false;
   private readonly splitter = new LineSplitter(MAX_REQUEST_LINE_BYTES);
   private readonly authTimer: NodeJS.Timeout;
   private readonly log: Logger;
@@ -172,6 +174,7 @@ class ServerConnection {
       throw new RpcFailure(RpcCode.unauthenticated, 'not authenticated: call hello, then authenticate');
     }
     if (method === 'registerOperator') return this.registerOperator(session, params);
+    if (method === 'subscribeEvents') return this.subscribeEvents(params);
     const run = chainMethods.get(method);
     if (!run) throw new RpcFailure(RpcCode.methodNotFound, `method not found: ${method}`);
     return run(session.chain, params);
@@ -230,6 +233,28 @@ class ServerConnection {
     }
     return { address: this.context.chain.registerOperator(session.publicKey, stake) };
   }
+
+  /**
+   * Events after the client's position, and the subscription to later ones. A position on
+   * another chain (or none) starts the client at the newest event.
+   */
+  private subscribeEvents(params: unknown): object {
+    const { chainId, after } = paramsOf('subscribeEvents', params);
+    const { chain } = this.context;
+    const head = chain.events.head;
+    this.subscribed = true;
+    if (chainId !== chain.chainId || after === undefined || after > head) {
+      return { chainId: chain.chainId, head, events: [], truncated: false, more: false };
+    }
+    const { events, truncated } = chain.events.since(after);
+    return {
+      chainId: chain.chainId,
+      head,
+      events: events.slice(0, MAX_REPLAYED_EVENTS),
+      truncated,
+      more: events.length > MAX_REPLAYED_EVENTS,
+    };
+  }
 }
 
 function decodeParams(params: unknown): unknown {
@@ -240,33 +265,16 @@ function decodeParams(params: unknown): unknown {
   }
 }
 
-type EventSink = <K extends ChainEventName>(name: K) => (data: ChainEvents[K]) => void;
-
-/** A registry's DKG flow events, named as is (wallet registry) or with a `Beacon` prefix. */
-function dkgFlowEvents(prefix: '' | 'Beacon', flow: DkgFlow, event: EventSink): (() => void)[] {
-  const named = (name: string) => event(`${prefix}${name}` as ChainEventName) as (data: unknown) => void;
-  return [
-    flow.onDkgStarted(named('DkgStarted')),
-    flow.onDkgResultSubmitted(named('DkgResultSubmitted')),
-    flow.onDkgResultChallenged(named('DkgResultChallenged')),
-    flow.onDkgResultApproved(named('DkgResultApproved')),
-    flow.onDkgTimedOut(named('DkgTimedOut')),
-  ];
-}
-
-function beaconEvents(beacon: RandomBeacon, event: EventSink): (() => void)[] {
-  return [
-    ...dkgFlowEvents('Beacon', beacon, event),
-    beacon.onGroupRegistered(event('BeaconGroupRegistered')),
-    beacon.onRelayEntryRequested(event('RelayEntryRequested')),
-    beacon.onRelayEntrySubmitted(event('RelayEntrySubmitted')),
-    beacon.onRelayEntryTimedOut(event('RelayEntryTimedOut')),
-  ];
-}
-
 /** Serves `chain` on host:port to chain clients (newline-delimited JSON-RPC 2.0 over TCP). */
 export async function startChainServer(options: ChainServerOptions): Promise<ChainServer> {
   const { chain, host, log } = options;
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    throw new RangeError(`maxConnections must be a positive integer, got ${maxConnections}`);
+  }
+  let refusedConnections = 0;
+  /** Set from the first refusal until a connection is accepted again. */
+  let refusing = false;
   const context: ConnectionContext = {
     chain,
     log,
@@ -274,24 +282,20 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     authTimeoutMs: options.authTimeoutMs ?? 10_000,
   };
   const connections = new Set<ServerConnection>();
-  const broadcast = (method: string, params: unknown) => {
+  const broadcast = (method: string, params: unknown, to: (connection: ServerConnection) => boolean) => {
     if (connections.size === 0) return;
     const line = encodeLine(notificationMessage(method, params));
     for (const connection of connections) {
-      if (connection.authenticated) connection.send(line);
+      if (to(connection)) connection.send(line);
     }
   };
-  const event =
-    <K extends ChainEventName>(name: K) =>
-    (data: ChainEvents[K]) =>
-      broadcast('event', { name, data });
-  const registry = chain.connect(OBSERVER).walletRegistry;
   const unsubscribes = [
-    chain.blocks.watchBlocks((height) => broadcast('block', { height })),
-    ...dkgFlowEvents('', registry, event),
-    registry.onWalletRegistered(event('WalletRegistered')),
-    registry.onInactivityClaimed(event('InactivityClaimed')),
-    ...beaconEvents(chain.connect(OBSERVER).randomBeacon, event),
+    chain.blocks.watchBlocks((height) =>
+      broadcast('block', { height }, (connection) => connection.authenticated),
+    ),
+    chain.events.onAppend((event: LoggedEvent) =>
+      broadcast('event', event, (connection) => connection.subscribed),
+    ),
   ];
   const unsubscribeAll = () => {
     for (const unsubscribe of unsubscribes) unsubscribe();
@@ -300,7 +304,21 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   const server = createServer((socket) => {
     const connection = new ServerConnection(socket, context);
     connections.add(connection);
+    refusing = false;
     socket.on('close', () => connections.delete(connection));
+  });
+  server.maxConnections = maxConnections;
+  // Node closes a connection over the limit before our handler sees it and tells us here.
+  server.on('drop', (dropped) => {
+    refusedConnections++;
+    // One line when the limit is hit, then one per 100 refusals: a flood does not flood the log.
+    if (!refusing || refusedConnections % 100 === 0) {
+      log.warn(
+        { maxConnections, refused: refusedConnections, from: dropped?.remoteAddress },
+        'chain server at its connection limit: refusing connections',
+      );
+    }
+    refusing = true;
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -323,6 +341,9 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   return {
     url,
     port,
+    get refusedConnections() {
+      return refusedConnections;
+    },
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         unsubscribeAll();

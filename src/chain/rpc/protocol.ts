@@ -1,17 +1,5 @@
 import { utf8ToBytes } from '@noble/hashes/utils.js';
-import type {
-  BeaconGroupRegisteredEvent,
-  DkgResultApprovedEvent,
-  DkgResultChallengedEvent,
-  DkgResultSubmittedEvent,
-  DkgStartedEvent,
-  DkgTimedOutEvent,
-  InactivityClaimedEvent,
-  RelayEntryRequestedEvent,
-  RelayEntrySubmittedEvent,
-  RelayEntryTimedOutEvent,
-  WalletRegisteredEvent,
-} from '../types.js';
+export { CHAIN_EVENT_NAMES, type ChainEventName, type ChainEvents } from '../events.js';
 
 /** JSON-RPC error codes: the standard ones and the chain server's own (-32000…-32099). */
 export const RpcCode = {
@@ -38,47 +26,6 @@ export function helloMessage(nonce: Uint8Array): Uint8Array {
   message.set(HELLO_DOMAIN, nonce.length);
   return message;
 }
-
-/** The `event` notification's names and data. */
-export interface ChainEvents {
-  DkgStarted: DkgStartedEvent;
-  DkgResultSubmitted: DkgResultSubmittedEvent;
-  DkgResultChallenged: DkgResultChallengedEvent;
-  DkgResultApproved: DkgResultApprovedEvent;
-  DkgTimedOut: DkgTimedOutEvent;
-  WalletRegistered: WalletRegisteredEvent;
-  InactivityClaimed: InactivityClaimedEvent;
-  BeaconDkgStarted: DkgStartedEvent;
-  BeaconDkgResultSubmitted: DkgResultSubmittedEvent;
-  BeaconDkgResultChallenged: DkgResultChallengedEvent;
-  BeaconDkgResultApproved: DkgResultApprovedEvent;
-  BeaconDkgTimedOut: DkgTimedOutEvent;
-  BeaconGroupRegistered: BeaconGroupRegisteredEvent;
-  RelayEntryRequested: RelayEntryRequestedEvent;
-  RelayEntrySubmitted: RelayEntrySubmittedEvent;
-  RelayEntryTimedOut: RelayEntryTimedOutEvent;
-}
-
-export type ChainEventName = keyof ChainEvents;
-
-export const CHAIN_EVENT_NAMES: readonly ChainEventName[] = [
-  'DkgStarted',
-  'DkgResultSubmitted',
-  'DkgResultChallenged',
-  'DkgResultApproved',
-  'DkgTimedOut',
-  'WalletRegistered',
-  'InactivityClaimed',
-  'BeaconDkgStarted',
-  'BeaconDkgResultSubmitted',
-  'BeaconDkgResultChallenged',
-  'BeaconDkgResultApproved',
-  'BeaconDkgTimedOut',
-  'BeaconGroupRegistered',
-  'RelayEntryRequested',
-  'RelayEntrySubmitted',
-  'RelayEntryTimedOut',
-];
 
 /** The RPC name of a DKG flow method: as is for the wallet registry, `beaconDkgState` for the beacon. */
 export function dkgFlowMethodName(prefix: '' | 'beacon', method: string): string {

@@ -32,6 +32,10 @@ const schemas = {
   hello: z.object({ publicKey: bytes }),
   authenticate: z.object({ signature: bytes }),
   registerOperator: z.object({ stake: z.bigint() }),
+  subscribeEvents: z.object({
+    chainId: z.string().optional(),
+    after: z.number().int().nonnegative().optional(),
+  }),
   blockHash: z.object({ height: z.number() }),
   selectGroup: z.object({ seed: bytes }),
   result: z.object({ result: dkgResult }),

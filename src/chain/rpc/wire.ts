@@ -1,4 +1,6 @@
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { toWire } from '../tagged-json.js';
+
+export { fromWire, toWire } from '../tagged-json.js';
 
 /**
  * JSON-RPC 2.0 over newline-delimited JSON. Values JSON cannot carry are tagged:
@@ -9,8 +11,9 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 export const MAX_REQUEST_LINE_BYTES = 4 * 1024 * 1024;
 /** Longest line a client accepts from the server (answers such as registeredWallets grow). */
 export const MAX_RESPONSE_LINE_BYTES = 64 * 1024 * 1024;
-/** Longer decimals are refused: parsing huge ones costs time and no stake is that big. */
-const MAX_BIG_DIGITS = 100;
+
+/** Deepest nesting of arrays and objects accepted; chain messages need fewer than 10 levels. */
+export const MAX_NESTING_DEPTH = 32;
 
 export type RpcId = string | number | null;
 
@@ -30,48 +33,6 @@ export type RpcMessage =
   | { readonly kind: 'response'; readonly id: RpcId; readonly result: unknown }
   | { readonly kind: 'error'; readonly id: RpcId; readonly error: RpcErrorObject }
   | { readonly kind: 'invalid'; readonly id: RpcId; readonly reason: string };
-
-/** The value with byte arrays and bigints tagged, ready for JSON.stringify. */
-export function toWire(value: unknown): unknown {
-  if (value instanceof Uint8Array) return { $hex: bytesToHex(value) };
-  if (typeof value === 'bigint') return { $big: value.toString() };
-  if (Array.isArray(value)) return value.map(toWire);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
-      if (item !== undefined) out[key] = toWire(item);
-    }
-    return out;
-  }
-  return value;
-}
-
-/** The inverse of `toWire`; throws a one-line Error on a malformed tag. */
-export function fromWire(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(fromWire);
-  if (value === null || typeof value !== 'object') return value;
-  const entries = Object.entries(value);
-  if (entries.length === 1) {
-    const [key, tagged] = entries[0]!;
-    if (key === '$hex') {
-      if (typeof tagged !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(tagged)) {
-        throw new Error('$hex must be a string of hex digit pairs');
-      }
-      return hexToBytes(tagged);
-    }
-    if (key === '$big') {
-      if (typeof tagged !== 'string' || !/^-?\d+$/.test(tagged) || tagged.length > MAX_BIG_DIGITS) {
-        throw new Error(`$big must be a decimal string of at most ${MAX_BIG_DIGITS} digits`);
-      }
-      return BigInt(tagged);
-    }
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of entries) {
-    if (key !== '__proto__') out[key] = fromWire(item);
-  }
-  return out;
-}
 
 /** One message as a line (tagged JSON + "\n"). */
 export function encodeLine(message: object): string {
@@ -103,6 +64,11 @@ function isId(value: unknown): value is RpcId {
  * receiver with `fromWire`, so a bad tag can be answered with the request's id).
  */
 export function parseLine(line: string): RpcMessage | undefined {
+  // Checked before JSON.parse: a deeply nested line costs the parser (and then our recursive
+  // tag decoding) far more than this linear scan.
+  if (nestingExceeds(line, MAX_NESTING_DEPTH)) {
+    return { kind: 'invalid', id: null, reason: `the message nests deeper than ${MAX_NESTING_DEPTH} levels` };
+  }
   let message: unknown;
   try {
     message = JSON.parse(line);
@@ -140,6 +106,27 @@ export function parseLine(line: string): RpcMessage | undefined {
   }
   if ('result' in fields) return { kind: 'response', id, result: fields.result };
   return { kind: 'invalid', id, reason: 'neither a request nor a response' };
+}
+
+/** Whether arrays and objects in the JSON text nest deeper than `max` (brackets in strings do not count). */
+export function nestingExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 export class LineTooLongError extends Error {
