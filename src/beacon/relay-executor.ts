@@ -16,6 +16,7 @@ import type { BroadcastChannel, Message, MessageCodec, Provider, Subscription } 
 import type { GroupKeys } from '../tbtc/dkg/dkg-executor.js';
 import { EarlyShares } from './early-shares.js';
 import { signatureShareCodec } from './messages.js';
+import { SettledRequests } from './settled-requests.js';
 import {
   combineShares,
   entryMessage,
@@ -134,20 +135,31 @@ class Attempt {
  * seats of: sign the previous entry with each seat's key share, broadcast, verify the others'
  * shares (batched), combine `threshold` of them and submit in turn (position from the entry,
  * one `relayEntrySubmissionStepBlocks` per position) unless someone's entry lands first.
- * Every node, member or not, reports a request that timed out. The relay-entry metrics move
- * here.
+ * Every node, member or not, reports a request that timed out. An attempt ends (and its
+ * shares stop being retransmitted) when its entry lands, when it hits an error, or at the
+ * request's timeout block, whichever comes first. The relay-entry metrics move here.
  */
 export class RelayExecutor {
   private readonly groups = new Map<string, LocalGroup>();
   private readonly attempts = new Map<number, Attempt>();
-  /** Requests settled (entry accepted or timed out), so late watchers do nothing. */
-  private readonly settled = new Set<number>();
+  /** Requests settled (entry accepted, timed out or abandoned), so late watchers do nothing; bounded. */
+  private readonly settled = new SettledRequests();
   /** Requests whose timeout this node watches (a request can be seen twice: at start and as an event). */
   private readonly watched = new Set<number>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly stopped = new AbortController();
   /** Shares this node rejected as invalid (for operators' logs and tests). */
   rejectedShares = 0;
+
+  /** Attempts still running (each retransmits its shares until it ends). */
+  get runningAttempts(): number {
+    return this.attempts.size;
+  }
+
+  /** Settled requests remembered one by one (bounded). */
+  get settledCount(): number {
+    return this.settled.size;
+  }
   /** Fault injection for tests; see RelayExecutorOptions. */
   tamperShare: ((seat: number, share: Uint8Array) => Uint8Array) | undefined;
 
@@ -215,8 +227,12 @@ export class RelayExecutor {
     const group = this.groups.get(bytesToHex(event.groupPublicKey));
     if (!group || this.attempts.has(event.requestId) || this.settled.has(event.requestId)) return;
     void this.generate(event, group).catch((err) => {
-      if (!this.stopped.signal.aborted)
-        this.options.log.error({ err: (err as Error).message }, 'relay entry generation failed');
+      if (this.stopped.signal.aborted) return;
+      this.options.log.error(
+        { requestId: event.requestId, err: (err as Error).message },
+        'relay entry generation failed; the attempt is abandoned',
+      );
+      this.finish(event.requestId, 'failure', `generation failed: ${(err as Error).message}`);
     });
   }
 
@@ -261,6 +277,9 @@ export class RelayExecutor {
         { requestId: request.requestId, entry: bytesToHex(entry).slice(0, 16) },
         'submitted the relay entry',
       );
+      // Accepted: nobody needs our shares any more, whether or not the event reaches us.
+      this.settled.add(request.requestId);
+      this.finish(request.requestId, 'success', 'relay entry submitted');
     } catch (err) {
       if (!(err instanceof ChainError)) throw err;
       log.debug({ reason: err.message }, 'relay entry not submitted');
@@ -320,6 +339,8 @@ export class RelayExecutor {
           }
           if (height < timeoutBlock) return;
           stop();
+          // The request is past its timeout: this node's attempt ends whatever the chain says next.
+          this.finish(event.requestId, 'failure', 'relay entry deadline passed');
           void beacon.reportRelayEntryTimeout(event.requestId).then(
             () => {
               recorder.inc('performance_relay_entry_timeout_reported_total');

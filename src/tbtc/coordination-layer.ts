@@ -29,6 +29,9 @@ export interface InactivityPolicy {
   readonly timeoutBlocks: number;
 }
 
+/** Outcomes kept (newest last, for diagnostics and tests); older ones are forgotten. */
+export const KEPT_OUTCOMES = 100;
+
 /**
  * Watches blocks for coordination windows; in each, runs every local wallet's procedure and
  * hands the agreed action to the wallet dispatcher.
@@ -96,6 +99,7 @@ export class CoordinationLayer {
       return;
     }
     this.outcomes.push(outcome);
+    if (this.outcomes.length > KEPT_OUTCOMES) this.outcomes.shift();
     const proposal = outcome.proposal;
     if (proposal.action !== 'heartbeat') return;
     try {

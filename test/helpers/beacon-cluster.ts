@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { Beacon } from '../../src/beacon/beacon.js';
 import { LocalChain } from '../../src/chain/local/local-chain.js';
-import type { BeaconGroupRegisteredEvent, DkgParameters } from '../../src/chain/types.js';
+import type { BeaconGroupRegisteredEvent, Chain, DkgParameters } from '../../src/chain/types.js';
 import type { RelayParameters } from '../../src/chain/local/random-beacon-contract.js';
 import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator-key.js';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
@@ -24,6 +24,8 @@ export function startBeaconCluster(options: {
   blockIntervalMs?: number;
   /** Byzantine operators: index in the order nodes are added → what they do to their outgoing messages. */
   byzantine?: Readonly<Record<number, Behaviour>>;
+  /** Wraps a node's chain connection (by index), e.g. to cut its link in a test. */
+  chainFor?: (index: number, chain: Chain) => Chain;
 }) {
   const beaconDkg: DkgParameters = {
     resultSubmissionTimeoutBlocks: 500,
@@ -48,10 +50,12 @@ export function startBeaconCluster(options: {
   const startNode = (key: OperatorKey, groups?: Beacon['groups']): BeaconClusterNode => {
     const metrics = scrapedRecorder();
     const honest = network.join(key, { recorder: metrics.recorder, ticker });
-    const index = nodes.findIndex((node) => node.key === key);
-    const behaviour = options.byzantine?.[index === -1 ? nodes.length : index];
+    const found = nodes.findIndex((node) => node.key === key);
+    const index = found === -1 ? nodes.length : found;
+    const behaviour = options.byzantine?.[index];
+    const connection = chain.connect(key.address);
     const beacon = new Beacon({
-      chain: chain.connect(key.address),
+      chain: options.chainFor ? options.chainFor(index, connection) : connection,
       provider: behaviour ? byzantineProvider(honest, network, behaviour) : honest,
       key,
       recorder: metrics.recorder,

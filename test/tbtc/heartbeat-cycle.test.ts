@@ -4,11 +4,12 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { pino } from 'pino';
+import { BlockEngine } from '../../src/chain/local/block-engine.js';
 import { LocalChain } from '../../src/chain/local/local-chain.js';
 import { xOnly } from '../../src/crypto/frost-dkg.js';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { CoordinationExecutor } from '../../src/tbtc/coordination.js';
-import { CoordinationLayer } from '../../src/tbtc/coordination-layer.js';
+import { CoordinationLayer, KEPT_OUTCOMES, type LocalWallet } from '../../src/tbtc/coordination-layer.js';
 import { HeartbeatFailureCounter } from '../../src/tbtc/heartbeat.js';
 import { InactivityClaimExecutor } from '../../src/tbtc/inactivity.js';
 import { SigningExecutor } from '../../src/tbtc/signing/signing-executor.js';
@@ -161,4 +162,45 @@ test('a leader proposing a forbidden action is recorded as a leader fault by the
     20_000,
     'followers end the procedure without an agreed action',
   );
+});
+
+test('the coordination layer keeps a bounded number of outcomes however many windows pass', async () => {
+  const blocks = new BlockEngine(0); // mined by hand
+  after(() => blocks.close());
+  const { walletOf, letters } = inMemoryWallet('AB', 2);
+  const wallet = walletOf(letters[0]!);
+  // The wallet's procedure agrees on nothing to do in every window (its executor is replaced).
+  const idle = {
+    keys: wallet,
+    coordination: {
+      coordinate: async (window: number) => ({
+        window,
+        leader: wallet.group[0]!,
+        proposal: { action: 'noop' as const },
+        startBlock: window,
+      }),
+    },
+  } as unknown as LocalWallet;
+  const metrics = scrapedRecorder();
+  const log = pino({ level: 'silent' });
+  const layer = new CoordinationLayer({
+    blocks,
+    frequencyBlocks: 1,
+    wallets: () => [idle],
+    dispatcher: new WalletDispatcher(metrics.recorder, log),
+    failures: new HeartbeatFailureCounter(),
+    minimumActiveMembers: 1,
+    inactivity: { failureThreshold: 3, timeoutBlocks: 50 },
+    recorder: metrics.recorder,
+    log,
+  });
+  after(() => layer.close());
+  const windows = 3 * KEPT_OUTCOMES;
+  for (let i = 0; i < windows; i++) {
+    blocks.mine();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(await metrics.value('performance_coordination_windows_detected_total'), windows);
+  assert.equal(layer.outcomes.length, KEPT_OUTCOMES);
+  assert.equal(layer.outcomes.at(-1)!.window, windows, 'the newest outcomes are the ones kept');
 });

@@ -11,7 +11,9 @@ import { HeartbeatFailureCounter } from '../../src/tbtc/heartbeat.js';
 import { SigningLiveness } from '../../src/tbtc/signing/signing-liveness.js';
 import { WalletDispatcher } from '../../src/tbtc/wallet-dispatcher.js';
 import { startWalletRuntime } from '../../src/tbtc/wallet-runtime.js';
+import { type Behaviour, rewrite } from '../helpers/byzantine.js';
 import { startCluster } from '../helpers/cluster.js';
+import { eventually } from '../helpers/metrics.js';
 
 const FREQUENCY = 20;
 
@@ -124,4 +126,95 @@ test('after consecutive failed heartbeats the members claim the inactive seats o
   await registry.submitInactivityClaim(claimWith(1, onlineSeats));
   assert.equal(await registry.inactivityClaimNonce(walletId), 2);
   assert.equal(bytesToHex(xOnly(online[0]!.wallets[0]!.groupPublicKey)), walletId);
+});
+
+test('a coordinator reporting honest seats inactive gets no claim on chain: members go by what they saw', async () => {
+  // Every operator may turn byzantine; the one with the fewest seats does once seats are known.
+  let attackerIndex = -1;
+  let attackerSeats: number[] = [];
+  const lie = rewrite('tbtc-signing/done', (p) => ({ ...p, active: attackerSeats }));
+  const byzantine: Record<number, Behaviour> = {};
+  for (const i of [0, 1, 2, 3]) byzantine[i] = (message) => (i === attackerIndex ? lie(message) : undefined);
+  const cluster = startCluster({
+    stakes: [10n, 10n, 10n, 10n],
+    dkg: { groupSize: 10, groupQuorum: 10, honestThreshold: 6 },
+    byzantine,
+  });
+  after(() => cluster.stop());
+  const registration = cluster.registered();
+  await cluster.chain.connect(cluster.nodes[0]!.key.address).walletRegistry.requestNewWallet();
+  const registered = await registration;
+  const members = cluster.nodes.filter((node) =>
+    registered.members.some((m) => m.operator === node.key.address),
+  );
+  for (const node of members) {
+    while (node.wallets.length === 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  const [attacker, ...honest] = [...members].sort(
+    (a, b) => a.wallets[0]!.keys.size - b.wallets[0]!.keys.size,
+  );
+  attackerSeats = [...attacker!.wallets[0]!.keys.keys()].sort((a, b) => a - b);
+  attackerIndex = cluster.nodes.indexOf(attacker!);
+
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const layers = members.map((node) => {
+    const chain = cluster.chain.connect(node.key.address);
+    const runtime = startWalletRuntime({
+      wallet: node.wallets[0]!,
+      key: node.key,
+      provider: node.provider,
+      blocks: chain.blocks,
+      registry: chain.walletRegistry,
+      claimSubmissionStepBlocks: 1,
+      recorder: node.metrics.recorder,
+      log,
+      coordination: {
+        frequencyBlocks: FREQUENCY,
+        activeBlocks: 6,
+        safeShiftBlocks: 2,
+        heartbeatProbability: 1,
+      },
+      signingTimeoutBlocks: 60,
+      signingCoordinatorTurnBlocks: 8,
+      liveness: new SigningLiveness(node.metrics.recorder),
+    });
+    return new CoordinationLayer({
+      blocks: chain.blocks,
+      frequencyBlocks: FREQUENCY,
+      wallets: () => [runtime],
+      dispatcher: new WalletDispatcher(node.metrics.recorder, log),
+      failures: new HeartbeatFailureCounter(),
+      // Every seat must be active, and two failed heartbeats in a row lead to a claim.
+      minimumActiveMembers: 10,
+      inactivity: { failureThreshold: 2, timeoutBlocks: 60 },
+      recorder: node.metrics.recorder,
+      log,
+    });
+  });
+  after(() => {
+    for (const layer of layers) layer.close();
+  });
+  const registry = cluster.chain.connect(honest[0]!.key.address).walletRegistry;
+  const claims: InactivityClaimedEvent[] = [];
+  const stopClaims = registry.onInactivityClaimed((event) => claims.push(event));
+  after(stopClaims);
+
+  // Six heartbeats on every honest member: the attacker coordinated some of them.
+  for (const node of honest)
+    await eventually(
+      () => node.metrics.value('performance_wallet_action_success_total', { action: 'heartbeat' }),
+      (v) => v >= 6,
+      60_000,
+      'six heartbeats',
+    );
+  for (const layer of layers) layer.close();
+  for (const node of honest) {
+    assert.equal(
+      await node.metrics.value('performance_wallet_heartbeat_failures_total'),
+      0,
+      'every honest member saw all ten seats active',
+    );
+  }
+  assert.deepEqual(claims, [], 'no inactivity claim landed');
+  assert.equal(await registry.inactivityClaimNonce(registered.walletId), 0);
 });

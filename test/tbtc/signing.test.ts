@@ -5,10 +5,13 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { pino } from 'pino';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import {
+  coordinatorOrder,
   SigningExecutor,
   SigningFailedError,
   SigningTimeoutError,
+  signingSessionId,
 } from '../../src/tbtc/signing/signing-executor.js';
+import { type Behaviour, byzantineProvider, inject, rewrite } from '../helpers/byzantine.js';
 import { scrapedRecorder } from '../helpers/metrics.js';
 import { blockClock, inMemoryWallet } from '../helpers/wallet.js';
 
@@ -16,9 +19,9 @@ import { blockClock, inMemoryWallet } from '../helpers/wallet.js';
 function signingGroup(
   layout: string,
   threshold: number,
-  options: { offline?: string[]; badShares?: string[] } = {},
+  options: { offline?: string[]; badShares?: string[]; byzantine?: Record<string, Behaviour> } = {},
 ) {
-  const { letters, operators, walletOf, groupKey } = inMemoryWallet(layout, threshold);
+  const { letters, operators, walletOf, groupKey, groupPublicKey } = inMemoryWallet(layout, threshold);
   const group = walletOf(letters[0]!).group;
   const { blocks, ticker } = blockClock();
   const network = new LocalNetwork();
@@ -27,9 +30,11 @@ function signingGroup(
     .map((letter) => {
       const operator = operators.get(letter)!;
       const metrics = scrapedRecorder();
-      const channel = network
-        .join(operator, { recorder: metrics.recorder, ticker })
-        .broadcastChannelFor('tbtc-wallet');
+      const honest = network.join(operator, { recorder: metrics.recorder, ticker });
+      const behaviour = options.byzantine?.[letter];
+      const channel = (
+        behaviour ? byzantineProvider(honest, network, behaviour) : honest
+      ).broadcastChannelFor('tbtc-wallet');
       channel.setFilter((sender) => group.includes(sender.operatorAddress));
       const executor = new SigningExecutor({
         wallet: walletOf(letter),
@@ -49,7 +54,26 @@ function signingGroup(
     const start = await blocks.currentBlock();
     return Promise.allSettled(nodes.map((node) => node.executor.sign(message, start)));
   };
-  return { nodes, signAll, groupKey };
+  /**
+   * Every node signs a message whose first coordinator (epoch 0) is the seat `coordinator`
+   * (messages are tried in turn until one is), with the activity each node reports.
+   */
+  const signCoordinatedBy = async (coordinator: number) => {
+    const start = await blocks.currentBlock();
+    const seats = [...layout].map((_, i) => i + 1);
+    let chosen: Uint8Array | undefined;
+    for (let i = 0; i < 1000 && !chosen; i++) {
+      const candidate = new TextEncoder().encode(`message ${i}`);
+      if (coordinatorOrder(signingSessionId(groupPublicKey, candidate, start), seats)[0] === coordinator)
+        chosen = candidate;
+    }
+    assert.ok(chosen, `a message whose first coordinator is seat ${coordinator}`);
+    const results = await Promise.allSettled(
+      nodes.map((node) => node.executor.signWithActivity(chosen, start)),
+    );
+    return { message: chosen, results };
+  };
+  return { nodes, signAll, signCoordinatedBy, groupKey };
 }
 
 const message = new TextEncoder().encode('heartbeat message');
@@ -132,5 +156,71 @@ test('too many bad signers end the operation early: a failure that is not a time
   for (const node of nodes) {
     assert.equal(await node.metrics.value('performance_signing_failed_total'), 1);
     assert.equal(await node.metrics.value('performance_signing_timeouts_total'), 0);
+  }
+});
+
+// The byzantine harness: operator A runs the honest code, but what it sends is changed.
+
+test('a member whose shares are rewritten on the wire is excluded; the signature verifies', async () => {
+  const flip = (hex: string) => (hex[0] === 'f' ? '0' : 'f') + hex.slice(1);
+  const { nodes, signAll, groupKey } = signingGroup('ABCDEFGHIJ', 6, {
+    byzantine: {
+      A: rewrite<{ shares: { seat: number; share: string }[] }>('tbtc-signing/share', (p) => ({
+        ...p,
+        shares: p.shares.map((x) => ({ ...x, share: flip(x.share) })),
+      })),
+    },
+  });
+  const results = await signAll(message);
+  for (const [i, r] of results.entries()) {
+    if (nodes[i]!.letter === 'A') continue;
+    assert.equal(r.status, 'fulfilled', String((r as PromiseRejectedResult).reason));
+    assert.equal(schnorr.verify((r as PromiseFulfilledResult<Uint8Array>).value, message, groupKey), true);
+  }
+  const honest = nodes.filter((n) => n.letter !== 'A');
+  for (const node of honest) assert.equal(await node.metrics.value('performance_signing_success_total'), 1);
+  // Seat 1 (A's) was in the first session (signers are the lowest ready seats) and was caught there.
+  const sessions = await honest[0]!.metrics.value('performance_signing_attempts_per_operation_sum');
+  assert.ok(sessions > 1, `sessions used: ${sessions}`);
+});
+
+test('a coordinator that aborts the operation only ends its own epoch: the signature completes and verifies', async () => {
+  const forgedAbort = inject('tbtc-signing/ready', (payload) => {
+    const { session, epoch } = payload as { session: string; epoch: number };
+    return [
+      { type: 'tbtc-signing/abort', payload: { session, epoch, reason: 'forged', bad: [2, 3, 4, 5, 6] } },
+    ];
+  });
+  const { nodes, signCoordinatedBy, groupKey } = signingGroup('ABCDEFGHIJ', 6, {
+    byzantine: { A: forgedAbort },
+  });
+  const { message: signed, results } = await signCoordinatedBy(1);
+  for (const [i, r] of results.entries()) {
+    assert.equal(
+      r.status,
+      'fulfilled',
+      `${nodes[i]!.letter}: ${String((r as PromiseRejectedResult).reason)}`,
+    );
+    const { signature } = (r as PromiseFulfilledResult<{ signature: Uint8Array }>).value;
+    assert.equal(schnorr.verify(signature, signed, groupKey), true);
+  }
+  for (const node of nodes) {
+    assert.equal(await node.metrics.value('performance_signing_success_total'), 1);
+    assert.equal(await node.metrics.value('performance_signing_failed_total'), 0);
+  }
+});
+
+test('a coordinator reporting honest seats inactive changes no member’s activity: each reports what it saw', async () => {
+  const { nodes, signCoordinatedBy, groupKey } = signingGroup('ABCDEFGHIJ', 6, {
+    byzantine: { A: rewrite('tbtc-signing/done', (p) => ({ ...p, active: [1] })) },
+  });
+  const { message: signed, results } = await signCoordinatedBy(1);
+  for (const [i, r] of results.entries()) {
+    assert.equal(r.status, 'fulfilled', String((r as PromiseRejectedResult).reason));
+    const { signature, activeSeats } = (
+      r as PromiseFulfilledResult<{ signature: Uint8Array; activeSeats: number[] }>
+    ).value;
+    assert.equal(schnorr.verify(signature, signed, groupKey), true);
+    assert.deepEqual(activeSeats, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], `node ${nodes[i]!.letter}`);
   }
 });

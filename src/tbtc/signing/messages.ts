@@ -37,6 +37,8 @@ export const shareCodec = jsonCodec(
       session,
       epoch: z.number().int().min(0),
       sid: z.number().int().min(1),
+      /** The digest of the session's commitments the shares were computed for. */
+      digest: hexOf(32),
       shares: z.array(z.object({ seat, share: hexOf(32) }).strict()).max(MAX_SEATS),
       next: commitments,
     })
@@ -44,8 +46,9 @@ export const shareCodec = jsonCodec(
 );
 
 /**
- * The aggregated signature, the session count and the coordinator's activity report (the
- * seats that offered commitments); every member that verifies it passes it on once.
+ * The aggregated signature, the session count and the sender's view of the seats that offered
+ * commitments (informational: every member reports the activity it saw itself); every member
+ * that verifies the signature passes it on once.
  */
 export const doneCodec = jsonCodec(
   'tbtc-signing/done',
@@ -60,10 +63,21 @@ export const doneCodec = jsonCodec(
     .strict(),
 );
 
-/** The coordinator gives up: too few honest signers remain for the threshold. */
+/**
+ * The coordinator of `epoch` gives up: too few signers without a bad share remain. It names the
+ * seats it found bad; a member ends the operation only when its own copies of those seats'
+ * shares prove it, otherwise the abort only ends that coordinator's epoch.
+ */
 export const abortCodec = jsonCodec(
   'tbtc-signing/abort',
-  z.object({ session, reason: z.string().max(200) }).strict(),
+  z
+    .object({
+      session,
+      epoch: z.number().int().min(0),
+      reason: z.string().max(200),
+      bad: z.array(seat).max(MAX_SEATS),
+    })
+    .strict(),
 );
 
 export const SIGNING_CODECS = [readyCodec, sessionCodec, shareCodec, doneCodec, abortCodec];

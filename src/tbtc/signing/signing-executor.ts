@@ -12,6 +12,7 @@ import type { WalletKeys } from '../dkg/dkg-executor.js';
 import { SessionRouter } from '../../net/session-router.js';
 import type { SigningLiveness } from './signing-liveness.js';
 import { abortCodec, doneCodec, readyCodec, SIGNING_CODECS, sessionCodec, shareCodec } from './messages.js';
+import { fromWire, SigningEvidence, sessionDigest, type WireCommitment } from './signing-evidence.js';
 
 export class SigningBusyError extends Error {
   override name = 'SigningBusyError';
@@ -40,10 +41,9 @@ export interface SigningExecutorOptions {
   readonly tamperShare?: (seat: Seat, share: Uint8Array) => Uint8Array;
 }
 
-type WireCommitment = { seat: number; hiding: string; binding: string };
-
 interface CoordinatorSession {
   readonly commitments: NonceCommitments[];
+  readonly digest: string;
   readonly frost: FrostSigningSession;
   readonly shares: Map<Seat, Uint8Array>;
   /** A share failed verification: the session cannot complete. */
@@ -63,12 +63,6 @@ const toWire = (c: NonceCommitments, seat: Seat): WireCommitment => ({
   hiding: bytesToHex(c.hiding),
   binding: bytesToHex(c.binding),
 });
-const fromWire = (c: WireCommitment): NonceCommitments =>
-  ({
-    identifier: identifierOf(c.seat),
-    hiding: hexToBytes(c.hiding),
-    binding: hexToBytes(c.binding),
-  }) as NonceCommitments;
 
 /**
  * Threshold signing for one wallet, robust in the way of ROAST: a coordinator collects fresh
@@ -76,6 +70,10 @@ const fromWire = (c: WireCommitment): NonceCommitments =>
  * every share, never includes a signer again after a bad share, and starts new sessions as
  * signers respond with fresh commitments. Coordinators take turns (an order derived from the
  * message), so an offline coordinator only costs one turn. One operation at a time.
+ *
+ * No coordinator is trusted beyond its turn: its abort ends only its own epoch unless this
+ * member's own copies of the shares it names prove them bad, and the activity this member
+ * reports (which feeds inactivity claims) is what it saw itself, never a coordinator's report.
  */
 export class SigningExecutor {
   private busy = false;
@@ -145,14 +143,10 @@ export class SigningExecutor {
     startBlock: number,
   ): Promise<{ signature: Uint8Array; sessions: number; activeSeats: Seat[] }> {
     const { wallet, channel, blocks, log, timeoutBlocks, coordinatorTurnBlocks } = this.options;
-    const session = bytesToHex(sha256(concatBytes(wallet.groupPublicKey, message, u64(startBlock))));
+    const session = signingSessionId(wallet.groupPublicKey, message, startBlock);
     const ownerOf = (seat: Seat): Address | undefined => wallet.group[seat - 1];
     const qualified = [...wallet.qualifiedSeats];
-    const order = [...qualified].sort((a, b) => {
-      const ka = bytesToHex(sha256(concatBytes(hexToBytes(session), u64(a))));
-      const kb = bytesToHex(sha256(concatBytes(hexToBytes(session), u64(b))));
-      return ka < kb ? -1 : ka > kb ? 1 : 0;
-    });
+    const order = coordinatorOrder(session, qualified);
     const coordinatorOf = (epoch: number) => order[epoch % order.length]!;
     const deadline = startBlock + timeoutBlocks;
     const stop = new AbortController();
@@ -174,8 +168,12 @@ export class SigningExecutor {
     const malicious = new Set<Seat>();
     let coordination: Coordination | undefined;
     let finished = false;
-    /** Seats whose commitments this member saw per epoch: the activity report (a coordinator's is sent on). */
-    const readySeen = new Map<number, Set<Seat>>();
+    /** What this member saw itself: active seats, sessions and shares (evidence against bad signers). */
+    const evidence = new SigningEvidence(this.pub, message, 4 * qualified.length);
+    /** Epochs whose coordinator aborted: this member signs nothing more in them. */
+    const abortedEpochs = new Set<number>();
+    let abortSent = false;
+    let fail: (error: Error) => void = () => {};
 
     const fresh = (seats: Seat[]): WireCommitment[] =>
       seats.map((seat) => {
@@ -204,31 +202,46 @@ export class SigningExecutor {
       }
     };
 
+    /**
+     * Ends the operation once this member itself knows too few seats without a bad share remain;
+     * as the epoch's coordinator it also tells the others which seats it found bad.
+     */
+    const enoughLeft = (): boolean => {
+      const honestLeft = qualified.filter((seat) => !malicious.has(seat)).length;
+      if (honestLeft >= this.threshold) return true;
+      const reason = `only ${honestLeft} signers without a bad share remain`;
+      if (coordination && !abortSent) {
+        abortSent = true;
+        const bad = [...malicious].sort((a, b) => a - b);
+        send(abortCodec, { session, epoch: coordination.epoch, reason, bad }, untilDeadline.signal);
+      }
+      fail(new SigningFailedError(reason));
+      return false;
+    };
+
     const startSessions = () => {
       const c = coordination;
-      if (!c) return;
-      const honestLeft = qualified.filter((seat) => !malicious.has(seat)).length;
-      if (honestLeft < this.threshold) {
-        send(abortCodec, { session, reason: `only ${honestLeft} signers without a bad share remain` });
-        return;
-      }
+      if (!c || !enoughLeft()) return;
       while (c.ready.size >= this.threshold) {
         const signers = [...c.ready.keys()].sort((a, b) => a - b).slice(0, this.threshold);
         const commitments = signers.map((seat) => c.ready.get(seat)!);
         for (const seat of signers) c.ready.delete(seat);
         const sid = c.nextSid++;
         const frost = new FrostSigningSession(this.pub, commitments, message);
-        c.sessions.set(sid, { commitments, frost, shares: new Map(), failed: false });
-        send(sessionCodec, {
-          session,
-          epoch: c.epoch,
-          sid,
-          commitments: commitments.map((commitment, i) => toWire(commitment, signers[i]!)),
+        const wire = commitments.map((commitment, i) => toWire(commitment, signers[i]!));
+        c.sessions.set(sid, {
+          commitments,
+          digest: sessionDigest(wire),
+          frost,
+          shares: new Map(),
+          failed: false,
         });
+        send(sessionCodec, { session, epoch: c.epoch, sid, commitments: wire });
       }
     };
 
     return new Promise((resolve, reject) => {
+      fail = (error) => finish(error);
       const finish = (
         error: Error | undefined,
         result?: { signature: Uint8Array; sessions: number; activeSeats: Seat[] },
@@ -258,10 +271,9 @@ export class SigningExecutor {
           case readyCodec.type: {
             const ready = m.payload as { epoch: number; commitments: WireCommitment[] };
             if (ready.epoch <= epoch + 1) {
-              const seen = readySeen.get(ready.epoch) ?? new Set<Seat>();
               for (const commitment of ready.commitments)
-                if (ownsSeat(m.sender, commitment.seat)) seen.add(commitment.seat);
-              readySeen.set(ready.epoch, seen);
+                if (ownsSeat(m.sender, commitment.seat) && validCommitment(fromWire(commitment)))
+                  evidence.sawActive(commitment.seat);
             }
             const c = coordination;
             if (!c || ready.epoch !== c.epoch) return;
@@ -273,6 +285,9 @@ export class SigningExecutor {
             const started = m.payload as { epoch: number; sid: number; commitments: WireCommitment[] };
             if (started.epoch !== epoch || ownerOf(coordinatorOf(epoch)) !== m.sender.operatorAddress) return;
             if (started.commitments.length !== this.threshold) return;
+            evidence.sawSession(started.commitments);
+            confirmClaims();
+            if (abortedEpochs.has(started.epoch)) return; // its coordinator ended this epoch
             const mine = started.commitments.filter((commitment) => {
               const nonce = pending.get(commitment.seat);
               return (
@@ -301,20 +316,32 @@ export class SigningExecutor {
               signed.push(commitment.seat);
             }
             if (shares.length > 0)
-              send(shareCodec, { session, epoch, sid: started.sid, shares, next: fresh(signed) });
+              send(shareCodec, {
+                session,
+                epoch,
+                sid: started.sid,
+                digest: sessionDigest(started.commitments),
+                shares,
+                next: fresh(signed),
+              });
             return;
           }
           case shareCodec.type: {
             const answer = m.payload as {
               epoch: number;
               sid: number;
+              digest: string;
               shares: { seat: number; share: string }[];
               next: WireCommitment[];
             };
+            for (const { seat, share } of answer.shares)
+              if (ownsSeat(m.sender, seat)) evidence.sawShare(answer.digest, seat, hexToBytes(share));
+            confirmClaims();
+            if (finished) return;
             const c = coordination;
             const started = c?.sessions.get(answer.sid);
             if (!c || !started || answer.epoch !== c.epoch) return;
-            if (started.failed) {
+            if (started.failed || answer.digest !== started.digest) {
               offer(c, m.sender, answer.next);
               return;
             }
@@ -341,7 +368,7 @@ export class SigningExecutor {
                   epoch: c.epoch,
                   signature: bytesToHex(result.signature),
                   sessions: answer.sid,
-                  active: [...(readySeen.get(c.epoch) ?? [])].sort((a, b) => a - b),
+                  active: evidence.activeSeats(),
                 },
                 untilDeadline.signal,
               );
@@ -356,6 +383,7 @@ export class SigningExecutor {
               }
               started.shares.clear();
               started.failed = true;
+              if (!enoughLeft()) return;
             }
             offer(c, m.sender, answer.next);
             // While a session is still collecting shares, further sessions wait for the next
@@ -374,11 +402,10 @@ export class SigningExecutor {
             const signature = hexToBytes(done.signature);
             if (!schnorr.verify(signature, message, xOnly(wallet.groupPublicKey))) return;
             if (!m.local) send(doneCodec, done, untilDeadline.signal);
-            // Any member may pass the signature on, but only the epoch's coordinator vouches for
-            // the activity report; a relayed copy counts this member's own view of that epoch.
+            // The signature verifies, whoever sent it; the activity is this member's own view
+            // (a coordinator's report could name honest seats inactive and get them claimed).
             const fromCoordinator = ownerOf(coordinatorOf(done.epoch)) === m.sender.operatorAddress;
-            const reported = fromCoordinator ? done.active : [...(readySeen.get(done.epoch) ?? [])];
-            const activeSeats = [...new Set(reported)].filter((seat) => qualified.includes(seat));
+            const activeSeats = evidence.activeSeats().filter((seat) => qualified.includes(seat));
             finish(undefined, {
               signature,
               sessions: fromCoordinator ? done.sessions : Math.min(done.sessions, qualified.length),
@@ -387,11 +414,34 @@ export class SigningExecutor {
             return;
           }
           case abortCodec.type: {
-            if (ownerOf(coordinatorOf(epoch)) !== m.sender.operatorAddress) return;
-            finish(new SigningFailedError((m.payload as { reason: string }).reason));
+            const abort = m.payload as { epoch: number; reason: string; bad: number[] };
+            if (abort.epoch > epoch || ownerOf(coordinatorOf(abort.epoch)) !== m.sender.operatorAddress)
+              return;
+            if (!abortedEpochs.has(abort.epoch)) {
+              abortedEpochs.add(abort.epoch);
+              log.info(
+                { epoch: abort.epoch, reason: abort.reason, operator: m.sender.operatorAddress },
+                'the signing coordinator ended its epoch',
+              );
+            }
+            evidence.claim(abort.bad.filter((seat) => qualified.includes(seat)));
+            confirmClaims();
             return;
           }
         }
+      };
+
+      /** Seats a coordinator named bad that this member's own copies of their shares now prove bad. */
+      const confirmClaims = () => {
+        for (const seat of evidence.confirm()) {
+          malicious.add(seat);
+          coordination?.ready.delete(seat);
+          log.warn(
+            { seat, operator: ownerOf(seat) },
+            'bad signature share confirmed; the signer is excluded',
+          );
+        }
+        enoughLeft();
       };
 
       let unrouted = () => {};
@@ -426,6 +476,25 @@ export class SigningExecutor {
   private key(seat: Seat): Key {
     return this.options.wallet.keys.get(seat)!;
   }
+}
+
+/** The id of one signing operation: the wallet, the message and the block it started at. */
+export function signingSessionId(
+  groupPublicKey: Uint8Array,
+  message: Uint8Array,
+  startBlock: number,
+): string {
+  return bytesToHex(sha256(concatBytes(groupPublicKey, message, u64(startBlock))));
+}
+
+/** The seats in the order they coordinate the operation's epochs (epoch e: order[e mod n]). */
+export function coordinatorOrder(session: string, qualified: readonly Seat[]): Seat[] {
+  const keyOf = (seat: Seat) => bytesToHex(sha256(concatBytes(hexToBytes(session), u64(seat))));
+  return [...qualified].sort((a, b) => {
+    const ka = keyOf(a);
+    const kb = keyOf(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
 }
 
 const sameCommitment = (a: WireCommitment, b: WireCommitment) =>
