@@ -91,3 +91,92 @@ test('a wallet file whose sealed content is not JSON fails naming the file, with
     dir.remove();
   }
 });
+
+function someWallet(fill: number) {
+  const seats = [1, 2, 3];
+  const { secrets, packages } = dealRound1(seats, 2, 3);
+  const shares: ReceivedShare[] = [];
+  for (const [dealer, secret] of secrets) {
+    for (const [recipient, share] of sharesFor(secret, seats)) shares.push({ dealer, recipient, share });
+  }
+  const keys = finalizeKeys({ threshold: 2, qualified: seats, packages, shares, localSeats: [1, 3] });
+  const groupPublicKey = keys.get(1)!.public.commitments[0]!;
+  return { seed: new Uint8Array(32).fill(fill), groupPublicKey, group: ['0xa'], qualifiedSeats: seats, keys };
+}
+
+test('pending shares become active on activation and are gone after discard', async () => {
+  const dir = tempDir();
+  try {
+    const store = new WalletStore(dir.path, 'pw');
+    const kept = someWallet(1);
+    const lost = someWallet(2);
+    await store.savePending(kept);
+    await store.savePending(lost);
+    assert.equal((await store.loadAll()).length, 0, 'pending shares are not a registered wallet');
+    assert.equal((await store.loadPending()).length, 2);
+    assert.equal(
+      store.activate(kept.groupPublicKey),
+      `${dir.path}/wallet-${bytesToHex(xOnly(kept.groupPublicKey))}.json`,
+    );
+    store.discard(lost.groupPublicKey);
+    assert.deepEqual(readdirSync(dir.path), [`wallet-${bytesToHex(xOnly(kept.groupPublicKey))}.json`]);
+    const [loaded] = await store.loadAll();
+    assert.equal(bytesToHex(loaded!.groupPublicKey), bytesToHex(kept.groupPublicKey));
+  } finally {
+    dir.remove();
+  }
+});
+
+test('at load, a complete temporary file a crash left is renamed to its target and a partial one removed', async () => {
+  const source = tempDir();
+  const dir = tempDir();
+  try {
+    const complete = someWallet(3);
+    const older = someWallet(4);
+    const partial = someWallet(5);
+    const writer = new WalletStore(source.path, 'pw');
+    const bytesOf = async (save: Promise<string>) => readFileSync(await save);
+    const id = (wallet: { groupPublicKey: Uint8Array }) => bytesToHex(xOnly(wallet.groupPublicKey));
+    // Killed between the write and the rename: temporary files named after their target.
+    writeFileSync(
+      `${dir.path}/.pending-wallet-${id(complete)}.json.4242.tmp`,
+      await bytesOf(writer.savePending(complete)),
+    );
+    const partialBytes = await bytesOf(writer.save(partial));
+    writeFileSync(
+      `${dir.path}/.wallet-${id(partial)}.json.4243.tmp`,
+      partialBytes.subarray(0, partialBytes.length >> 1),
+    );
+    // The name an older version gave its temporary files: the target comes from the content.
+    writeFileSync(`${dir.path}/.4244.1700000000000.tmp`, await bytesOf(writer.save(older)));
+
+    const store = new WalletStore(dir.path, 'pw');
+    const recovery = await store.recoverTempFiles();
+    assert.deepEqual(recovery, {
+      recovered: [`${dir.path}/wallet-${id(older)}.json`, `${dir.path}/pending-wallet-${id(complete)}.json`],
+      removed: [`${dir.path}/.wallet-${id(partial)}.json.4243.tmp`],
+      unreadable: [],
+    });
+    assert.deepEqual(readdirSync(dir.path).sort(), [
+      `pending-wallet-${id(complete)}.json`,
+      `wallet-${id(older)}.json`,
+    ]);
+    assert.deepEqual(
+      (await store.loadPending()).map((w) => bytesToHex(w.groupPublicKey)),
+      [bytesToHex(complete.groupPublicKey)],
+    );
+    assert.deepEqual(
+      (await store.loadAll()).map((w) => bytesToHex(w.groupPublicKey)),
+      [bytesToHex(older.groupPublicKey)],
+    );
+
+    // A whole file sealed under another password is not deleted: the operator decides.
+    writeFileSync(`${dir.path}/.wallet-${id(partial)}.json.4245.tmp`, partialBytes);
+    const wrong = await new WalletStore(dir.path, 'other').recoverTempFiles();
+    assert.deepEqual(wrong.unreadable, [`${dir.path}/.wallet-${id(partial)}.json.4245.tmp`]);
+    assert.ok(readdirSync(dir.path).includes(`.wallet-${id(partial)}.json.4245.tmp`));
+  } finally {
+    source.remove();
+    dir.remove();
+  }
+});

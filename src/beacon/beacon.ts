@@ -2,6 +2,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { noopRecorder } from '../clientinfo/recorder.js';
 import { BLS_DKG_SCHEME, type BlsKeyShare } from '../crypto/bls-dkg.js';
 import { DkgExecutor, type DkgExecutorOptions } from '../tbtc/dkg/dkg-executor.js';
+import { type GroupKeyStore, KeyCustody } from '../tbtc/dkg/key-custody.js';
 import { type BeaconGroupKeys, RelayExecutor } from './relay-executor.js';
 
 export interface BeaconOptions
@@ -11,8 +12,8 @@ export interface BeaconOptions
   > {
   /** Groups loaded from the beacon keystore. */
   readonly groups?: readonly BeaconGroupKeys[];
-  /** Persists a new group's key shares before its DKG result is published. */
-  readonly saveGroup?: (group: BeaconGroupKeys) => Promise<string | undefined>;
+  /** The beacon keystore: a new group's shares, pending from the DKG outcome until registered. */
+  readonly store?: GroupKeyStore<BlsKeyShare>;
   /** Fault injection for tests (see RelayExecutorOptions). */
   readonly tamperShare?: (seat: number, share: Uint8Array) => Uint8Array;
 }
@@ -29,9 +30,12 @@ export class Beacon {
   readonly groups: BeaconGroupKeys[];
   readonly relay: RelayExecutor;
   readonly dkg: DkgExecutor<BlsKeyShare>;
+  readonly custody: KeyCustody<BlsKeyShare>;
+  private readonly log: BeaconOptions['log'];
 
   constructor(options: BeaconOptions) {
     const log = options.log.child({ module: 'beacon' });
+    this.log = log;
     this.groups = [...(options.groups ?? [])];
     this.relay = new RelayExecutor({
       chain: options.chain,
@@ -42,6 +46,26 @@ export class Beacon {
       tamperShare: options.tamperShare,
     });
     for (const group of this.groups) this.relay.addGroup(group);
+    const beacon = options.chain.randomBeacon;
+    this.custody = new KeyCustody<BlsKeyShare>({
+      kind: 'beacon',
+      operator: options.key.address,
+      registry: beacon,
+      registeredGroups: () => beacon.groups(),
+      onGroupRegistered: (listener) => beacon.onGroupRegistered(listener),
+      store: options.store,
+      held: this.groups,
+      activated: (group, path) => {
+        this.groups.push(group);
+        this.relay.addGroup(group);
+        log.info(
+          { path, seats: [...group.keys.keys()] },
+          'beacon group registered; its key shares are active',
+        );
+      },
+      recorder: options.recorder,
+      log,
+    });
     this.dkg = new DkgExecutor<BlsKeyShare>({
       chain: options.chain,
       provider: options.provider,
@@ -53,21 +77,20 @@ export class Beacon {
       registry: options.chain.randomBeacon,
       scheme: BLS_DKG_SCHEME,
       channelName: beaconDkgChannelName,
-      saveWallet: async (group) => {
-        const path = await options.saveGroup?.(group);
-        this.groups.push(group);
-        this.relay.addGroup(group);
-        log.info({ path, seats: [...group.keys.keys()] }, 'stored beacon group key shares');
-      },
+      saveWallet: this.custody.save,
     });
   }
 
   start(): void {
     this.relay.start();
+    void this.custody
+      .start()
+      .catch((err) => this.log.error({ err: (err as Error).message }, 'beacon key custody failed to start'));
     this.dkg.start();
   }
 
   stop(): void {
+    this.custody.stop();
     this.dkg.stop();
     this.relay.stop();
   }

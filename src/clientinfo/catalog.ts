@@ -199,6 +199,24 @@ export const catalog = {
     moves: 'Once per approval transaction the chain accepted from this node.',
     promql: 'increase(performance_dkg_approvals_submitted_total[1d])',
   },
+  performance_dkg_result_signatures_rejected_total: {
+    type: 'counter',
+    family: 'DKG',
+    help: 'Members’ DKG result signatures left out of this node’s result because they do not sign it under the member’s operator key.',
+    labels: none,
+    moves:
+      'Once per member whose result-signature message signs another result or does not verify, per wallet DKG.',
+    promql: 'increase(performance_dkg_result_signatures_rejected_total[1d]) > 0',
+  },
+  performance_seats_without_key_share: {
+    type: 'gauge',
+    family: 'DKG',
+    help: 'Seats this operator holds in registered wallets or beacon groups for which it has no key share on disk.',
+    labels: { group: ['wallet', 'beacon'] },
+    moves:
+      'Set at start and whenever a wallet or beacon group is registered; nonzero means those seats cannot sign.',
+    promql: 'max by (group) (performance_seats_without_key_share) > 0',
+  },
 
   // --- signing -------------------------------------------------------------------------
   performance_signing_operations_total: {

@@ -16,6 +16,8 @@ import { BeaconStore, beaconGroupId } from '../storage/beacon-store.js';
 import { WalletStore } from '../storage/wallet-store.js';
 import { CoordinationLayer, coordinatedWallets, type LocalWallet } from '../tbtc/coordination-layer.js';
 import { DkgExecutor, type WalletKeys } from '../tbtc/dkg/dkg-executor.js';
+import { KeyCustody } from '../tbtc/dkg/key-custody.js';
+import type { TempFileRecovery } from '../storage/key-share-files.js';
 import { HeartbeatFailureCounter } from '../tbtc/heartbeat.js';
 import { SigningLiveness } from '../tbtc/signing/signing-liveness.js';
 import { WalletDispatcher } from '../tbtc/wallet-dispatcher.js';
@@ -50,8 +52,10 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
   if (empty) log.warn('KEEP_OPERATOR_PASSWORD is empty (allowed by KEEP_ALLOW_EMPTY_PASSWORD=1)');
   prepareKeyDir(join(config.storage.Dir, 'keystore'), { tighten: true });
   const walletStore = new WalletStore(join(config.storage.Dir, 'keystore', 'tbtc'), password);
+  logTempFileRecovery(log, await walletStore.recoverTempFiles());
   const wallets = await walletStore.loadAll();
   const beaconStore = new BeaconStore(join(config.storage.Dir, 'keystore', 'beacon'), password);
+  logTempFileRecovery(log, await beaconStore.recoverTempFiles());
   const beaconGroups = await beaconStore.loadAll();
 
   const nodeChain = await openNodeChain(config, operator.key, log);
@@ -146,6 +150,24 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     log,
   });
 
+  // Key shares are stored pending as soon as a DKG produced them, active once registered.
+  const walletCustody = new KeyCustody({
+    kind: 'wallet',
+    operator: operator.key.address,
+    registry: chain.walletRegistry,
+    registeredGroups: () => chain.walletRegistry.registeredWallets(),
+    onGroupRegistered: (listener) => chain.walletRegistry.onWalletRegistered(listener),
+    store: walletStore,
+    held: wallets,
+    activated: (wallet, path) => {
+      wallets.push(wallet);
+      addWallet(wallet);
+      log.info({ path, seats: [...wallet.keys.keys()] }, 'wallet registered; its key shares are active');
+    },
+    recorder: clientInfo.recorder,
+    log,
+  });
+  await walletCustody.start();
   const dkg = new DkgExecutor({
     chain,
     provider: network,
@@ -154,12 +176,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     log,
     timing: dkgTimingOf(config),
     approvalDelayStepBlocks: config.tbtc.ApprovalDelayStepBlocks,
-    saveWallet: async (wallet) => {
-      const path = await walletStore.save(wallet);
-      wallets.push(wallet);
-      addWallet(wallet);
-      log.info({ path, seats: [...wallet.keys.keys()] }, 'stored wallet key shares');
-    },
+    saveWallet: walletCustody.save,
   });
   dkg.start();
 
@@ -173,7 +190,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     timing: beaconDkgTimingOf(config),
     approvalDelayStepBlocks: config.beacon.ApprovalDelayStepBlocks,
     groups: beaconGroups,
-    saveGroup: (group) => beaconStore.save(group),
+    store: beaconStore,
   });
   beacon.start();
   // Every listener is subscribed: chain events missed while the node was down can come now.
@@ -193,6 +210,10 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     await chain.blocks.currentBlock();
     return 1;
   });
+  diagnostics.register('seats_without_key_share', () => ({
+    wallet: walletCustody.seatsWithoutKeyShare(),
+    beacon: beacon.custody.seatsWithoutKeyShare(),
+  }));
   diagnostics.register('client_info', () => ({
     ...build,
     operator_address: operator.key.address,
@@ -248,6 +269,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     stop: async () => {
       beacon.stop();
       dkg.stop();
+      walletCustody.stop();
       coordinationLayer.close();
       stopRegistrations();
       dispatcher.close();
@@ -260,6 +282,16 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       log.info('node stopped');
     },
   };
+}
+
+/** One line per temporary key-share file a crashed write left: recovered, removed or kept. */
+function logTempFileRecovery(log: Logger, recovery: TempFileRecovery): void {
+  for (const path of recovery.recovered)
+    log.warn({ path }, 'recovered a complete key-share file that a crash left in a temporary file');
+  for (const path of recovery.removed)
+    log.warn({ path }, 'removed a partial key-share file that a crash left in a temporary file');
+  for (const path of recovery.unreadable)
+    log.error({ path }, 'a temporary key-share file does not open with this password; left in place');
 }
 
 function configuredAllowList(config: Config): Set<string> | undefined {

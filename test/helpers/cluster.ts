@@ -1,3 +1,4 @@
+import type { Key } from '@noble/curves/abstract/frost.js';
 import { pino } from 'pino';
 import { LocalChain } from '../../src/chain/local/local-chain.js';
 import type { DkgParameters, WalletRegisteredEvent } from '../../src/chain/types.js';
@@ -5,7 +6,10 @@ import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { ManualTicker } from '../../src/net/retransmission.js';
 import type { Provider } from '../../src/net/types.js';
+import { join } from 'node:path';
+import { WalletStore } from '../../src/storage/wallet-store.js';
 import { DkgExecutor, type WalletKeys } from '../../src/tbtc/dkg/dkg-executor.js';
+import { KeyCustody } from '../../src/tbtc/dkg/key-custody.js';
 import { type Behaviour, byzantineProvider } from './byzantine.js';
 import { scrapedRecorder } from './metrics.js';
 
@@ -23,6 +27,9 @@ export interface ClusterNode {
   readonly wallets: WalletKeys[];
   readonly executor: DkgExecutor;
   readonly provider: Provider;
+  /** With `storageDir`: the node's wallet keystore directory and its key custody. */
+  readonly keystoreDir?: string;
+  readonly custody?: KeyCustody<Key>;
 }
 
 /** Operators with stakes on one local chain and one in-memory network, each running a DKG executor. */
@@ -32,6 +39,12 @@ export function startCluster(options: {
   blockIntervalMs?: number;
   /** Byzantine operators: index in `stakes` → what they do to their outgoing messages. */
   byzantine?: Readonly<Record<number, Behaviour>>;
+  /**
+   * Keep each node's shares in a WalletStore under `<storageDir>/node-<index>` through a
+   * KeyCustody, as `keep-client start` does; `wallets` then lists registered wallets only.
+   * Without it, `wallets` gets the shares the moment the DKG produced them.
+   */
+  storageDir?: string;
 }) {
   const chain = new LocalChain({
     blockIntervalMs: options.blockIntervalMs ?? 20,
@@ -57,20 +70,41 @@ export function startCluster(options: {
     const honest = network.join(key, { recorder: metrics.recorder, ticker });
     const behaviour = options.byzantine?.[index];
     const provider = behaviour ? byzantineProvider(honest, network, behaviour) : honest;
+    const nodeChain = chain.connect(key.address);
+    const nodeLog = log.child({ operator: key.address.slice(0, 8) });
+    const keystoreDir = options.storageDir && join(options.storageDir, `node-${index}`);
+    const custody =
+      keystoreDir === undefined
+        ? undefined
+        : new KeyCustody({
+            kind: 'wallet',
+            operator: key.address,
+            registry: nodeChain.walletRegistry,
+            registeredGroups: () => nodeChain.walletRegistry.registeredWallets(),
+            onGroupRegistered: (listener) => nodeChain.walletRegistry.onWalletRegistered(listener),
+            store: new WalletStore(keystoreDir, 'pw'),
+            held: [],
+            activated: (wallet) => wallets.push(wallet),
+            recorder: metrics.recorder,
+            log: nodeLog,
+          });
+    void custody?.start();
     const executor = new DkgExecutor({
-      chain: chain.connect(key.address),
+      chain: nodeChain,
       provider,
       key,
       recorder: metrics.recorder,
-      log: log.child({ operator: key.address.slice(0, 8) }),
+      log: nodeLog,
       timing: TEST_TIMING,
       approvalDelayStepBlocks: 2,
-      saveWallet: async (wallet) => {
-        wallets.push(wallet);
-      },
+      saveWallet:
+        custody?.save ??
+        (async (wallet) => {
+          wallets.push(wallet);
+        }),
     });
     executor.start();
-    return { key, metrics, wallets, executor, provider };
+    return { key, metrics, wallets, executor, provider, keystoreDir, custody };
   });
   const registered = (): Promise<WalletRegisteredEvent> =>
     new Promise((resolve) => {
@@ -86,7 +120,10 @@ export function startCluster(options: {
     nodes,
     registered,
     stop() {
-      for (const node of nodes) node.executor.stop();
+      for (const node of nodes) {
+        node.executor.stop();
+        node.custody?.stop();
+      }
       stopTicks();
       clearInterval(keepAlive);
       chain.close();

@@ -1,5 +1,6 @@
 import type { Key } from '@noble/curves/abstract/frost.js';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, concatBytes } from '@noble/hashes/utils.js';
 import { dkgResultHash } from '../../chain/dkg-result.js';
 import {
   type Address,
@@ -12,7 +13,7 @@ import {
   walletDkgRegistry,
 } from '../../chain/types.js';
 import { type Recorder, stopwatch } from '../../clientinfo/recorder.js';
-import { type OperatorKey, signWithOperatorKey, verifyOperatorSignature } from '../../crypto/operator-key.js';
+import { type OperatorKey, signWithOperatorKey } from '../../crypto/operator-key.js';
 import type { Logger } from '../../log.js';
 import type { MessageCodec, Provider } from '../../net/types.js';
 import type { DkgScheme } from '../../crypto/dkg-scheme.js';
@@ -20,6 +21,7 @@ import { FROST_DKG_SCHEME } from '../../crypto/frost-dkg.js';
 import { type DkgOutcome, DkgFailedError, type DkgTiming, runDkgRounds } from './dkg-protocol.js';
 import { Inbox } from './inbox.js';
 import { DKG_CODECS, resultSignatureCodec } from './messages.js';
+import { ResultSignatures } from './result-signatures.js';
 
 /** A group this node holds seats of, as the DKG produced it. */
 export interface GroupKeys<K> {
@@ -43,7 +45,11 @@ export interface DkgExecutorOptions<K = Key> {
   readonly timing: DkgTiming;
   /** Approvers after the submitter wait this many blocks per position. */
   readonly approvalDelayStepBlocks: number;
-  /** Persists the key shares; called before the result is published. */
+  /**
+   * Persists the key shares the moment the protocol produced them, before the result is
+   * signed: a node that stops after its rounds still has the shares of the seats the group
+   * may register. They stay pending until the group is registered (see KeyCustody).
+   */
   readonly saveWallet: (wallet: GroupKeys<K>) => Promise<void>;
   /** The registry whose DKGs to run; default: the wallet registry. */
   readonly registry?: DkgRegistry;
@@ -64,6 +70,17 @@ interface Participation<K> {
 export const dkgChannelName = (seed: Uint8Array) => `tbtc-dkg-${bytesToHex(seed)}`;
 
 /**
+ * One submitted result, signatures and submitter included (the chain's result hash leaves
+ * them out, so two submissions of one outcome, one with a bad signature, share that hash).
+ */
+function submissionId(result: DkgResult): string {
+  const numbers = new Uint8Array(
+    new Uint16Array([result.submitterMemberIndex, ...result.signingMembersIndices]).buffer,
+  );
+  return bytesToHex(sha256(concatBytes(dkgResultHash(result), numbers, ...result.signatures)));
+}
+
+/**
  * The node's part in wallet DKGs, driven by chain events: joins the DKG of every seed whose
  * group holds its seats (one protocol run for all of them), signs and submits the result in
  * its turn, validates every submitted result and challenges or approves it, reports
@@ -76,6 +93,10 @@ export class DkgExecutor<K = Key> {
   private readonly registry: DkgRegistry;
   private readonly scheme: DkgScheme<K>;
   private readonly channelName: (seed: Uint8Array) => string;
+  /** The submission now in its challenge period (one DKG runs at a time per registry). */
+  private lastSubmission: string | undefined;
+  /** Submissions the chain challenged: never submitted again by this node. */
+  private readonly refused = new Set<string>();
 
   constructor(private readonly options: DkgExecutorOptions<K>) {
     this.registry = options.registry ?? walletDkgRegistry(options.chain.walletRegistry);
@@ -90,6 +111,10 @@ export class DkgExecutor<K = Key> {
       registry.onDkgResultSubmitted(
         (event) => void this.validate(event).catch((err) => this.fault('validate', err)),
       ),
+      registry.onDkgResultChallenged(() => {
+        if (this.lastSubmission) this.refused.add(this.lastSubmission);
+        this.lastSubmission = undefined;
+      }),
       registry.onGroupRegistered((event) => this.registered(event)),
       registry.onDkgTimedOut((event) => this.ended(bytesToHex(event.seed), 'failure', 'DKG timed out')),
     );
@@ -131,6 +156,7 @@ export class DkgExecutor<K = Key> {
         recorder.observe('performance_dkg_duration_seconds', elapsed(), { outcome });
         log.info({ seed, outcome, reason, seconds: elapsed() }, 'DKG ended');
         inbox.close();
+        resultSignatures.close();
         void channel.close();
       },
     };
@@ -143,6 +169,7 @@ export class DkgExecutor<K = Key> {
     for (const codec of DKG_CODECS) channel.registerCodec(codec as MessageCodec<unknown>);
     channel.setFilter((sender) => operators.has(sender.operatorAddress));
     const inbox = new Inbox(channel, seed, 'dkg');
+    const resultSignatures = new ResultSignatures(channel, seed);
 
     try {
       const outcome = await runDkgRounds(
@@ -166,7 +193,6 @@ export class DkgExecutor<K = Key> {
         { seed, timingsMs: outcome.timings, misbehaved: outcome.misbehavedSeats },
         'DKG key shares computed',
       );
-      const result = await this.signResult(event, group, outcome, channel, inbox, controller.signal);
       await this.options.saveWallet({
         seed: event.seed,
         groupPublicKey: outcome.groupPublicKey,
@@ -174,6 +200,14 @@ export class DkgExecutor<K = Key> {
         qualifiedSeats: outcome.qualifiedSeats,
         keys: outcome.keys,
       });
+      const result = await this.signResult(
+        event,
+        group,
+        outcome,
+        channel,
+        resultSignatures,
+        controller.signal,
+      );
       await this.submitInTurn(event, result, controller.signal);
     } catch (err) {
       if (participation.finished) return; // ended by a chain event meanwhile
@@ -182,16 +216,19 @@ export class DkgExecutor<K = Key> {
     }
   }
 
-  /** Signs the result hash, collects the other qualified operators' signatures. */
+  /**
+   * Signs the result hash and collects the other qualified operators' signatures; only
+   * signatures that verify under their operator's key go into the result.
+   */
   private async signResult(
     event: DkgStartedEvent,
     group: readonly Address[],
     outcome: DkgOutcome<K>,
     channel: ReturnType<Provider['broadcastChannelFor']>,
-    inbox: Inbox,
+    resultSignatures: ResultSignatures,
     signal: AbortSignal,
   ): Promise<DkgResult> {
-    const { key, timing, chain } = this.options;
+    const { key, timing, chain, recorder, log } = this.options;
     const hash = dkgResultHash({
       seed: event.seed,
       groupPublicKey: outcome.groupPublicKey,
@@ -204,21 +241,21 @@ export class DkgExecutor<K = Key> {
       { retransmit: { until: signal } },
     );
     const current = await chain.blocks.currentBlock();
-    const signatures = await inbox.collect(
-      resultSignatureCodec,
+    const { valid, rejected } = await resultSignatures.collect(
       outcome.qualifiedOperators,
+      hash,
       current + timing.resultSigningBlocks,
       chain.blocks,
       signal,
     );
+    for (const { operator, reason } of rejected) {
+      recorder.inc('performance_dkg_result_signatures_rejected_total');
+      log.warn({ session, operator, reason }, 'left a member’s DKG result signature out');
+    }
     const bySeat: [number, Uint8Array][] = [];
     for (const seat of outcome.qualifiedSeats) {
-      const message = signatures.get(group[seat - 1]!);
-      if (!message || message.resultHash !== bytesToHex(hash)) continue;
-      const signature = hexToBytes(message.signature);
-      const publicKey = group[seat - 1] === key.address ? key.publicKey : undefined;
-      if (publicKey && !verifyOperatorSignature(publicKey, hash, signature)) continue;
-      bySeat.push([seat, signature]);
+      const signature = valid.get(group[seat - 1]!);
+      if (signature) bySeat.push([seat, signature]);
     }
     return {
       seed: event.seed,
@@ -232,7 +269,8 @@ export class DkgExecutor<K = Key> {
 
   /**
    * Waits for this node's submission slot (its first seat), then submits unless a result is
-   * already under challenge; after a successful challenge it submits again.
+   * already under challenge; after a successful challenge of another submission it submits
+   * again. A result the chain would refuse, or one that was challenged, is never (re)submitted.
    */
   private async submitInTurn(event: DkgStartedEvent, result: DkgResult, signal: AbortSignal): Promise<void> {
     const { chain, log } = this.options;
@@ -243,10 +281,27 @@ export class DkgExecutor<K = Key> {
       params.resultSubmissionStartOffsetBlocks +
       (result.submitterMemberIndex - 1) * params.resultSubmissionStepBlocks;
     await chain.blocks.waitForBlock(slot, signal);
+    const id = submissionId(result);
     for (;;) {
+      if (this.refused.has(id)) {
+        log.warn(
+          { seed: bytesToHex(event.seed) },
+          'this node’s DKG result was challenged; not submitting it again',
+        );
+        return;
+      }
       const state = await registry.dkgState();
       if (state === 'idle') return;
       if (state === 'awaiting_result') {
+        const verdict = await registry.isDkgResultValid(result);
+        if (!verdict.valid) {
+          this.refused.add(id);
+          log.warn(
+            { seed: bytesToHex(event.seed), reason: verdict.reason },
+            'not submitting a DKG result the chain would refuse',
+          );
+          return;
+        }
         try {
           await registry.submitDkgResult(result);
           log.info(
@@ -284,6 +339,7 @@ export class DkgExecutor<K = Key> {
     const { chain, key, recorder, log, approvalDelayStepBlocks } = this.options;
     const registry = this.registry;
     recorder.inc('performance_dkg_validation_total');
+    this.lastSubmission = submissionId(event.result);
     const verdict = await registry.isDkgResultValid(event.result);
     if (!verdict.valid) {
       log.warn({ reason: verdict.reason }, 'submitted DKG result is invalid; challenging it');
