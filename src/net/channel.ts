@@ -9,6 +9,7 @@ import {
   type Envelope,
   envelopeSignatureValid,
   MalformedEnvelopeError,
+  OversizedEnvelopeError,
   openEnvelope,
   sealEnvelope,
   withRetransmission,
@@ -76,7 +77,8 @@ interface Pending {
 
 type Rejected = { accept: false; reason: DropReason };
 type Checked = { accept: true; envelope: Envelope; sender: Sender };
-export type Verdict = { accept: true } | Rejected;
+/** An accepted message names its sender, whose signature was checked. */
+export type Verdict = { accept: true; sender: Sender } | Rejected;
 
 /**
  * A broadcast channel's behaviour, independent of the transport: signed envelopes,
@@ -189,7 +191,7 @@ export class Channel implements BroadcastChannel {
       return checked;
     }
     this.validated.set(bytes, checked);
-    return { accept: true };
+    return { accept: true, sender: checked.sender };
   }
 
   /** Takes a message that passed `validate` (the transport may have validated it apart). */
@@ -235,6 +237,8 @@ export class Channel implements BroadcastChannel {
     try {
       envelope = openEnvelope(bytes);
     } catch (err) {
+      // Checked on the length fields alone: an oversized message costs no hashing or signature work.
+      if (err instanceof OversizedEnvelopeError) return { accept: false, reason: 'oversized' };
       if (err instanceof MalformedEnvelopeError) return { accept: false, reason: 'malformed' };
       throw err;
     }
