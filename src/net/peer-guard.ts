@@ -16,7 +16,10 @@ export type BlockReason = (typeof PEER_BLOCK_REASONS)[number];
 export interface PeerGuardLimits {
   /** Messages a connected peer may hand us (own or relayed), checked before any signature work. */
   readonly peerMessages: Rate;
-  /** Messages one operator may sign, counted after its signature is checked, wherever they came from. */
+  /**
+   * New messages one operator may sign, counted after their signature is checked, wherever
+   * they came from. Retransmitted copies of verified bytes cost no signature work and are not counted.
+   */
   readonly senderMessages: Rate;
   /** Invalid messages (bad signature, malformed, oversized) a peer may relay before it is blocked. */
   readonly invalidMessages: Rate;
@@ -28,11 +31,12 @@ export interface PeerGuardLimits {
   readonly maxTracked: number;
 }
 
+/** The defaults, chosen and explained in docs/operations.md ("Misbehaving members"). */
 export const DEFAULT_PEER_GUARD_LIMITS: PeerGuardLimits = {
   peerMessages: { burst: 1_000, perSecond: 200 },
-  senderMessages: { burst: 500, perSecond: 50 },
+  senderMessages: { burst: 200, perSecond: 20 },
   invalidMessages: { burst: 20, perSecond: 1 / 30 },
-  ownExcess: { burst: 200, perSecond: 10 },
+  ownExcess: { burst: 100, perSecond: 5 },
   blockMs: 10 * 60_000,
   maxTracked: 4_096,
 };
@@ -94,7 +98,7 @@ export class PeerGuard {
       return 'reject';
     }
     const sender = verdict.sender.operatorAddress;
-    if (this.senderBucket(sender).take()) return 'accept';
+    if (!verdict.signatureChecked || this.senderBucket(sender).take()) return 'accept';
     // An operator's own flood blocks its peer; a relay of someone else's is only not forwarded.
     if (sender === peerOperator && !budget.ownExcess.take()) this.block(peer, 'message_rate');
     return this.drop('over_sender_budget', 'ignore');

@@ -46,6 +46,7 @@ const BATCH_MS = 10;
 
 export class HostilePeer {
   private sequence = 0;
+  private prepared: { flood: Flood; envelopes: Uint8Array[] } | undefined;
   private readonly epoch = Math.floor(Math.random() * 2 ** 32);
 
   private constructor(
@@ -101,9 +102,19 @@ export class HostilePeer {
     return this.node.getPeers().map((peerId) => peerId.toString());
   }
 
-  /** Builds every envelope first (signing is the attacker's cost, not the pacing's), then publishes. */
-  async flood(flood: Flood): Promise<FloodResult> {
-    const envelopes = Array.from({ length: flood.count }, (_, i) => this.envelope(flood, i));
+  /** Builds a flood's envelopes ahead of time, so that signing does not slow down its pacing. */
+  prepare(flood: Flood): void {
+    this.prepared = {
+      flood,
+      envelopes: Array.from({ length: flood.count }, (_, i) => this.envelope(flood, i)),
+    };
+  }
+
+  /** Publishes the prepared flood. */
+  async flood(): Promise<FloodResult> {
+    if (!this.prepared) throw new Error('no flood prepared');
+    const { flood, envelopes } = this.prepared;
+    this.prepared = undefined;
     const pubsub = this.node.services.pubsub;
     const perBatch = Math.max(1, Math.round((flood.perSecond * BATCH_MS) / 1000));
     const start = performance.now();

@@ -134,9 +134,10 @@ describe('PeerGuard', () => {
       },
     };
   }
-  const valid = (operatorAddress: string): Verdict => ({
+  const valid = (operatorAddress: string, signatureChecked = true): Verdict => ({
     accept: true,
     sender: { operatorAddress, publicKey: new Uint8Array(33) },
+    signatureChecked,
   });
   const badSignature: Verdict = { accept: false, reason: 'bad_signature' };
   const dropped = (m: ReturnType<typeof scrapedRecorder>, reason: string) =>
@@ -203,5 +204,24 @@ describe('PeerGuard', () => {
     assert.deepEqual(t.blocks, [['attacker', 'message_rate']]);
     assert.equal(await blocked(t.metrics, 'message_rate'), 1);
     assert.equal(await dropped(t.metrics, 'peer_blocked'), 40 - 20 - 11);
+  });
+
+  test('retransmitted copies of verified messages count against the peer budget only', async () => {
+    const t = setup();
+    const copies = Array.from({ length: 100 }, () =>
+      t.guard.check('honest', 'op-h', t.counted(valid('op-h', false))),
+    );
+    assert.ok(copies.every((v) => v === 'accept'));
+    assert.equal(
+      t.guard.check('honest', 'op-h', t.counted(valid('op-h', false))),
+      'ignore',
+      'peer budget spent',
+    );
+    assert.equal(
+      t.guard.check('relay', 'op-r', t.counted(valid('op-h'))),
+      'accept',
+      'sender budget untouched',
+    );
+    assert.deepEqual(t.blocks, []);
   });
 });
