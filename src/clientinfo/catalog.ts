@@ -54,11 +54,18 @@ export const LEADER_FAULTS = ['leader_impersonation', 'leader_mistake', 'leader_
 /** Why a received network message was dropped before reaching a handler. */
 export const MESSAGE_DROP_REASONS = [
   'malformed',
+  'oversized',
   'bad_signature',
   'not_member',
   'unknown_type',
   'queue_full',
+  'over_peer_budget',
+  'over_sender_budget',
+  'peer_blocked',
 ] as const;
+
+/** Why a peer was disconnected and refused for a while (`net/peer-guard.ts`). */
+export const PEER_BLOCK_REASONS = ['invalid_messages', 'message_rate'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 // Buckets, in seconds, sized to each operation's real range.
@@ -387,8 +394,17 @@ export const catalog = {
     help: 'Received messages dropped before reaching a handler, by reason.',
     labels: { reason: MESSAGE_DROP_REASONS },
     moves:
-      'Once per dropped copy: malformed bytes, bad signature, sender not a member, unknown type, or a full queue.',
+      'Once per dropped copy: malformed bytes, a payload over 1 MiB, bad signature, sender not a member, unknown type, a full queue, the relaying peer over its message budget, the signing operator over its budget, or a blocked peer.',
     promql: 'sum by (reason) (rate(performance_message_dropped_total[5m]))',
+  },
+  performance_peers_blocked_total: {
+    type: 'counter',
+    family: 'network',
+    help: 'Peers disconnected and refused for a while because of invalid messages or an excessive message rate.',
+    labels: { reason: PEER_BLOCK_REASONS },
+    moves:
+      'Once per block: a peer that relayed too many invalid messages (bad signature, malformed, oversized), or an operator that kept publishing its own messages over its budget.',
+    promql: 'sum by (reason) (increase(performance_peers_blocked_total[1h]))',
   },
   performance_firewall_rejections_total: {
     type: 'counter',

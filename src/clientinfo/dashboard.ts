@@ -254,13 +254,15 @@ const FAMILY_PANELS: Record<Family, PanelSpec[]> = {
   network: [
     {
       title: 'Peer connections / s',
-      description: 'Peers connected and disconnected, and connections the firewall refused.',
+      description:
+        'Peers connected and disconnected, connections the firewall refused, and peers blocked for invalid messages or an excessive message rate.',
       unit: 'ops',
       min: 0,
       targets: [
         { expr: rate('performance_peer_connections_total'), legend: 'connected' },
         { expr: rate('performance_peer_disconnections_total'), legend: 'disconnected' },
         { expr: rate('performance_firewall_rejections_total'), legend: 'refused by firewall' },
+        { expr: rate('performance_peers_blocked_total', 'reason'), legend: 'blocked: {{reason}}' },
       ],
     },
     {

@@ -9,6 +9,7 @@ import {
   type Envelope,
   envelopeSignatureValid,
   MalformedEnvelopeError,
+  OversizedEnvelopeError,
   openEnvelope,
   sealEnvelope,
   withRetransmission,
@@ -75,8 +76,12 @@ interface Pending {
 }
 
 type Rejected = { accept: false; reason: DropReason };
-type Checked = { accept: true; envelope: Envelope; sender: Sender };
-export type Verdict = { accept: true } | Rejected;
+type Checked = { accept: true; envelope: Envelope; sender: Sender; signatureChecked: boolean };
+/**
+ * An accepted message names its authenticated sender, and whether its signature was checked
+ * now (false for a retransmitted copy of bytes already verified, which cost no signature work).
+ */
+export type Verdict = { accept: true; sender: Sender; signatureChecked: boolean } | Rejected;
 
 /**
  * A broadcast channel's behaviour, independent of the transport: signed envelopes,
@@ -189,7 +194,7 @@ export class Channel implements BroadcastChannel {
       return checked;
     }
     this.validated.set(bytes, checked);
-    return { accept: true };
+    return { accept: true, sender: checked.sender, signatureChecked: checked.signatureChecked };
   }
 
   /** Takes a message that passed `validate` (the transport may have validated it apart). */
@@ -235,6 +240,8 @@ export class Channel implements BroadcastChannel {
     try {
       envelope = openEnvelope(bytes);
     } catch (err) {
+      // Checked on the length fields alone: an oversized message costs no hashing or signature work.
+      if (err instanceof OversizedEnvelopeError) return { accept: false, reason: 'oversized' };
       if (err instanceof MalformedEnvelopeError) return { accept: false, reason: 'malformed' };
       throw err;
     }
@@ -252,10 +259,10 @@ export class Channel implements BroadcastChannel {
     // A retransmission repeats bytes already verified: recognise them by digest instead of
     // paying for the signature check again (a forgery never matches a verified digest).
     const digest = bytesToHex(sha256(bytes.subarray(0, bytes.length - 2)));
-    if (this.verified.has(digest)) return { accept: true, envelope, sender };
+    if (this.verified.has(digest)) return { accept: true, envelope, sender, signatureChecked: false };
     if (!envelopeSignatureValid(this.name, envelope)) return { accept: false, reason: 'bad_signature' };
     this.verified.add(digest);
-    return { accept: true, envelope, sender };
+    return { accept: true, envelope, sender, signatureChecked: true };
   }
 
   private drop(reason: DropReason): void {

@@ -18,6 +18,8 @@ const SIGNATURE_LENGTH = 64;
 const HEADER = 1 + KEY_LENGTH + 4 + 4 + 1;
 export const MAX_TYPE_LENGTH = 64;
 export const MAX_PAYLOAD_LENGTH = 1 << 20;
+/** The longest envelope that can be valid: anything longer is refused before it is parsed. */
+export const MAX_ENVELOPE_LENGTH = HEADER + MAX_TYPE_LENGTH + 4 + MAX_PAYLOAD_LENGTH + SIGNATURE_LENGTH + 2;
 
 export interface Envelope {
   readonly senderPublicKey: Uint8Array;
@@ -32,6 +34,11 @@ export interface Envelope {
 
 export class MalformedEnvelopeError extends Error {
   override name = 'MalformedEnvelopeError';
+}
+
+/** A payload (or a whole envelope) over the limit a sender may seal: refused unparsed. */
+export class OversizedEnvelopeError extends MalformedEnvelopeError {
+  override name = 'OversizedEnvelopeError';
 }
 
 function signingMessage(channel: string, signedPart: Uint8Array): Uint8Array {
@@ -79,8 +86,12 @@ export function withRetransmission(bytes: Uint8Array, retransmission: number): U
   return copy;
 }
 
-/** Parses the layout; throws MalformedEnvelopeError. Does not check the signature. */
+/**
+ * Parses the layout; throws MalformedEnvelopeError (OversizedEnvelopeError past
+ * MAX_PAYLOAD_LENGTH, the limit `sealEnvelope` enforces). Does not check the signature.
+ */
 export function openEnvelope(bytes: Uint8Array): Envelope {
+  if (bytes.length > MAX_ENVELOPE_LENGTH) throw new OversizedEnvelopeError(`${bytes.length} bytes`);
   if (bytes.length < HEADER + 4 + SIGNATURE_LENGTH + 2) throw new MalformedEnvelopeError('too short');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes[0] !== VERSION) throw new MalformedEnvelopeError(`unknown version ${bytes[0]}`);
@@ -89,6 +100,8 @@ export function openEnvelope(bytes: Uint8Array): Envelope {
   const payloadOffset = HEADER + typeLength + 4;
   if (bytes.length < payloadOffset + SIGNATURE_LENGTH + 2) throw new MalformedEnvelopeError('truncated');
   const payloadLength = view.getUint32(HEADER + typeLength);
+  if (payloadLength > MAX_PAYLOAD_LENGTH)
+    throw new OversizedEnvelopeError(`payload of ${payloadLength} bytes`);
   const signedLength = payloadOffset + payloadLength;
   if (bytes.length !== signedLength + SIGNATURE_LENGTH + 2)
     throw new MalformedEnvelopeError('length mismatch');

@@ -103,9 +103,15 @@ describe('relay entries between keep-client processes over libp2p and a chain se
     await cluster.observer.randomBeacon.requestNewGroup();
     group = await within(registered, 60_000, 'the beacon group registration');
     assert.equal(group.groupPublicKey.length, 96);
+    // Each node activates its pending shares when it sees the registration, as this test does.
     for (let i = 0; i < NODES; i++) {
-      const files = readdirSync(join(setups[i]!.storage, 'keystore', 'beacon'));
-      assert.deepEqual(files, seatsOf(i) > 0 ? [`group-${beaconGroupId(group.groupPublicKey)}.json`] : []);
+      const expected = seatsOf(i) > 0 ? [`group-${beaconGroupId(group.groupPublicKey)}.json`] : [];
+      await eventually(
+        () => readdirSync(join(setups[i]!.storage, 'keystore', 'beacon')),
+        (files) => JSON.stringify(files) === JSON.stringify(expected),
+        10_000,
+        `node ${i}'s keystore holds exactly ${JSON.stringify(expected)}`,
+      );
     }
     const base = await Promise.all(setups.map((_, i) => relayMetrics(i)));
     for (let k = 0; k < 3; k++) await requestEntry();

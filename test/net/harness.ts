@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator-key.js';
 import { peerIdOfOperatorKey } from '../../src/net/libp2p/identity.js';
 import { Libp2pProvider } from '../../src/net/libp2p/provider.js';
+import { DEFAULT_PEER_GUARD_LIMITS } from '../../src/net/peer-guard.js';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { ManualTicker } from '../../src/net/retransmission.js';
 import type { Provider } from '../../src/net/types.js';
@@ -74,6 +75,13 @@ export const libp2pNetwork: NetworkFactory = async (size) => {
         peers: addresses.filter((_, j) => j !== i),
         allowedOperators: undefined,
         pingTimeoutMs: 10_000,
+        // These tests burst hundreds of messages from one member on purpose (queue limits);
+        // the guard's own budgets are tested in peer-guard.test.ts and hostile-flood.test.ts.
+        peerGuard: {
+          ...DEFAULT_PEER_GUARD_LIMITS,
+          peerMessages: { burst: 100_000, perSecond: 100_000 },
+          senderMessages: { burst: 100_000, perSecond: 100_000 },
+        },
         recorder: metrics.recorder,
         ticker,
         log: quiet,

@@ -5,6 +5,7 @@ import { privateKeyFromRaw } from '@libp2p/crypto/keys';
 import { type GossipSub, gossipsub, StrictNoSign, TopicValidatorResult } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { PeerId } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { type Ping, ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
@@ -14,6 +15,12 @@ import type { Recorder } from '../../clientinfo/recorder.js';
 import type { OperatorKey } from '../../crypto/operator-key.js';
 import type { Logger } from '../../log.js';
 import { Channel } from '../channel.js';
+import {
+  type BlockReason,
+  DEFAULT_PEER_GUARD_LIMITS,
+  PeerGuard,
+  type PeerGuardLimits,
+} from '../peer-guard.js';
 import type { RetransmissionTicker } from '../retransmission.js';
 import type { BroadcastChannel, PeerEvent, PeerInfo, Provider } from '../types.js';
 import { operatorAddressOfPeer } from './identity.js';
@@ -28,6 +35,8 @@ export interface Libp2pProviderOptions {
   readonly allowedOperators: ReadonlySet<string> | undefined;
   readonly pingTimeoutMs: number;
   readonly redialIntervalMs?: number;
+  /** Per-peer message budgets and blocking; default DEFAULT_PEER_GUARD_LIMITS. */
+  readonly peerGuard?: PeerGuardLimits;
   readonly recorder: Recorder;
   readonly ticker: RetransmissionTicker;
   readonly log: Logger;
@@ -45,6 +54,8 @@ export class Libp2pProvider implements Provider {
   private readonly channels = new Map<string, Channel>();
   private readonly listeners = new Set<(event: PeerEvent) => void>();
   private readonly bootstrapPeers: Map<string, string>;
+  private readonly guard: PeerGuard;
+  private readonly guardLimits: PeerGuardLimits;
   private allowed: ReadonlySet<string> | undefined;
   private redialTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -61,6 +72,11 @@ export class Libp2pProvider implements Provider {
     };
     this.bootstrapPeers = bootstrapPeers;
     this.allowed = options.allowedOperators;
+    this.guardLimits = options.peerGuard ?? DEFAULT_PEER_GUARD_LIMITS;
+    this.guard = new PeerGuard(this.guardLimits, {
+      recorder: options.recorder,
+      onBlock: (peer, reason) => this.blocked(peer, reason),
+    });
   }
 
   static async create(options: Libp2pProviderOptions): Promise<Libp2pProvider> {
@@ -140,9 +156,13 @@ export class Libp2pProvider implements Provider {
       },
       () => this.channels.delete(name),
     );
-    pubsub.topicValidators.set(name, (_peer, message) =>
-      created.validate(message.data).accept ? TopicValidatorResult.Accept : TopicValidatorResult.Reject,
-    );
+    pubsub.topicValidators.set(name, (peer, message) => {
+      const verdict = this.guard.check(peer.toString(), operatorAddressOfPeer(peer), () =>
+        created.validate(message.data),
+      );
+      if (verdict === 'accept') return TopicValidatorResult.Accept;
+      return verdict === 'ignore' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject;
+    });
     pubsub.subscribe(name);
     this.channels.set(name, created);
     channel = created;
@@ -170,14 +190,33 @@ export class Libp2pProvider implements Provider {
     await this.node.stop();
   }
 
-  /** The firewall: counts and refuses a peer that is neither a bootstrap peer nor allowed. */
+  /**
+   * The firewall: refuses a blocked peer, and counts and refuses a peer that is neither a
+   * bootstrap peer nor allowed.
+   */
   private refuses(peerId: PeerId): boolean {
+    if (this.guard.isBlocked(peerId.toString())) return true;
     if (this.bootstrapPeers.has(peerId.toString()) || this.allowed === undefined) return false;
     const address = operatorAddressOfPeer(peerId);
     if (address !== undefined && this.allowed.has(address)) return false;
     this.options.recorder.inc('performance_firewall_rejections_total');
     this.options.log.warn({ peerId: peerId.toString(), operator: address }, 'firewall refused a peer');
     return true;
+  }
+
+  /** The guard blocked a peer: hang up now; the firewall refuses it until the block ends. */
+  private blocked(peer: string, reason: BlockReason): void {
+    const peerId = peerIdFromString(peer);
+    this.options.log.warn(
+      {
+        peerId: peer,
+        operator: operatorAddressOfPeer(peerId),
+        reason,
+        minutes: this.guardLimits.blockMs / 60_000,
+      },
+      'blocked a misbehaving peer',
+    );
+    void this.node.hangUp(peerId).catch(() => {});
   }
 
   private peerInfo(peerId: PeerId): PeerInfo {
@@ -220,7 +259,7 @@ export class Libp2pProvider implements Provider {
   private redial(): void {
     const connected = new Set(this.node.getPeers().map((peerId) => peerId.toString()));
     for (const [peerId, address] of this.bootstrapPeers) {
-      if (peerId === this.identity.peerId || connected.has(peerId)) continue;
+      if (peerId === this.identity.peerId || connected.has(peerId) || this.guard.isBlocked(peerId)) continue;
       this.node.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) }).catch((err: Error) => {
         this.options.log.debug({ peer: address, err: err.message }, 'bootstrap dial failed');
       });
