@@ -6,6 +6,15 @@
  * compile time) or `FREE` (values known only at run time, such as channel names).
  */
 
+import {
+  HANDLER_QUEUE_CAPACITY,
+  INCOMING_QUEUE_CAPACITY,
+  MESSAGE_DROP_REASONS,
+  PEER_BLOCK_REASONS,
+} from '../net/types.js';
+import { LEADER_FAULTS } from '../tbtc/leader-faults.js';
+import { WALLET_ACTIONS } from '../tbtc/wallet-actions.js';
+
 export const FREE = 'free' as const;
 type LabelDomain = readonly string[] | typeof FREE;
 
@@ -36,36 +45,8 @@ export const FAMILIES = [
 ] as const;
 export type Family = (typeof FAMILIES)[number];
 
-/** Every wallet action type of the tBTC wallet dispatcher. */
-export const WALLET_ACTIONS = [
-  'heartbeat',
-  'deposit_sweep',
-  'redemption',
-  'moving_funds',
-  'moved_funds_sweep',
-] as const;
-export type WalletAction = (typeof WALLET_ACTIONS)[number];
-
 export const OUTCOMES = ['success', 'failure'] as const;
 
-/** What a follower holds against a coordination leader (keep-core's fault kinds). */
-export const LEADER_FAULTS = ['leader_impersonation', 'leader_mistake', 'leader_idleness'] as const;
-
-/** Why a received network message was dropped before reaching a handler. */
-export const MESSAGE_DROP_REASONS = [
-  'malformed',
-  'oversized',
-  'bad_signature',
-  'not_member',
-  'unknown_type',
-  'queue_full',
-  'over_peer_budget',
-  'over_sender_budget',
-  'peer_blocked',
-] as const;
-
-/** Why a peer was disconnected and refused for a while (`net/peer-guard.ts`). */
-export const PEER_BLOCK_REASONS = ['invalid_messages', 'message_rate'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 // Buckets, in seconds, sized to each operation's real range.
@@ -417,18 +398,18 @@ export const catalog = {
   performance_incoming_message_queue_size: {
     type: 'gauge',
     family: 'network',
-    help: 'Messages waiting in a channel’s incoming queue (capacity 4096).',
+    help: `Messages waiting in a channel’s incoming queue (capacity ${INCOMING_QUEUE_CAPACITY}).`,
     labels: { channel: FREE },
     moves: 'Read at scrape time; the series disappears when the channel closes.',
-    promql: 'max by (channel) (performance_incoming_message_queue_size) / 4096',
+    promql: `max by (channel) (performance_incoming_message_queue_size) / ${INCOMING_QUEUE_CAPACITY}`,
   },
   performance_message_handler_queue_size: {
     type: 'gauge',
     family: 'network',
-    help: 'Messages waiting in a handler’s queue (capacity 512).',
+    help: `Messages waiting in a handler’s queue (capacity ${HANDLER_QUEUE_CAPACITY}).`,
     labels: { channel: FREE, handler: FREE },
     moves: 'Read at scrape time; the series disappears when the handler is cancelled.',
-    promql: 'max by (channel, handler) (performance_message_handler_queue_size) / 512',
+    promql: `max by (channel, handler) (performance_message_handler_queue_size) / ${HANDLER_QUEUE_CAPACITY}`,
   },
   performance_ping_test_total: {
     type: 'counter',

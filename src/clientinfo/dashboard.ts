@@ -1,3 +1,4 @@
+import { HANDLER_QUEUE_CAPACITY, INCOMING_QUEUE_CAPACITY } from '../net/types.js';
 import { catalog, FAMILIES, type Family, METRIC_NAMES, type MetricName, type MetricSpec } from './catalog.js';
 
 /**
@@ -286,11 +287,10 @@ const FAMILY_PANELS: Record<Family, PanelSpec[]> = {
     },
     {
       title: 'Incoming message queue per channel',
-      description:
-        'Messages waiting in each channel’s incoming queue (capacity 4096). KeepIncomingMessageQueueFilling fires above 3072 for 5 minutes.',
+      description: `Messages waiting in each channel’s incoming queue (capacity ${INCOMING_QUEUE_CAPACITY}). KeepIncomingMessageQueueFilling fires above ${INCOMING_QUEUE_CAPACITY * 0.75} for 5 minutes.`,
       unit: 'short',
       min: 0,
-      threshold: { value: 3072 },
+      threshold: { value: INCOMING_QUEUE_CAPACITY * 0.75 },
       targets: [
         {
           expr: `max by (instance, channel) (${sel('performance_incoming_message_queue_size')})`,
@@ -300,11 +300,10 @@ const FAMILY_PANELS: Record<Family, PanelSpec[]> = {
     },
     {
       title: 'Handler queue per channel and handler',
-      description:
-        'Messages waiting in each handler’s queue (capacity 512). KeepMessageHandlerQueueFilling fires above 384 for 5 minutes.',
+      description: `Messages waiting in each handler’s queue (capacity ${HANDLER_QUEUE_CAPACITY}). KeepMessageHandlerQueueFilling fires above ${HANDLER_QUEUE_CAPACITY * 0.75} for 5 minutes.`,
       unit: 'short',
       min: 0,
-      threshold: { value: 384 },
+      threshold: { value: HANDLER_QUEUE_CAPACITY * 0.75 },
       targets: [
         {
           expr: `max by (instance, channel, handler) (${sel('performance_message_handler_queue_size')})`,

@@ -1,3 +1,4 @@
+import { HANDLER_QUEUE_CAPACITY, INCOMING_QUEUE_CAPACITY } from '../net/types.js';
 import { catalog, FAMILIES, FREE, METRIC_NAMES, type MetricSpec } from './catalog.js';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
@@ -31,12 +32,12 @@ const RECOMMENDED: [string, string][] = [
     'sum(rate(performance_wallet_dispatcher_rejected_total[1h])) / (sum(rate(performance_wallet_actions_total[1h])) + sum(rate(performance_wallet_dispatcher_rejected_total[1h])))',
   ],
   [
-    'Incoming queue saturation (alert above 0.75 of 4096)',
-    'max by (channel) (performance_incoming_message_queue_size) / 4096',
+    `Incoming queue saturation (alert above 0.75 of ${INCOMING_QUEUE_CAPACITY})`,
+    `max by (channel) (performance_incoming_message_queue_size) / ${INCOMING_QUEUE_CAPACITY}`,
   ],
   [
-    'Handler queue saturation (alert above 0.75 of 512)',
-    'max by (channel, handler) (performance_message_handler_queue_size) / 512',
+    `Handler queue saturation (alert above 0.75 of ${HANDLER_QUEUE_CAPACITY})`,
+    `max by (channel, handler) (performance_message_handler_queue_size) / ${HANDLER_QUEUE_CAPACITY}`,
   ],
   [
     'Ping failure ratio (alert above 0.1)',

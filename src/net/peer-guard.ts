@@ -1,8 +1,7 @@
-import type { PEER_BLOCK_REASONS } from '../clientinfo/catalog.js';
 import type { Recorder } from '../clientinfo/recorder.js';
 import type { Verdict } from './channel.js';
 import { type Clock, monotonicClock, type Rate, TokenBucket } from './token-bucket.js';
-import type { DropReason } from './types.js';
+import type { DropReason, PEER_BLOCK_REASONS } from './types.js';
 
 export type BlockReason = (typeof PEER_BLOCK_REASONS)[number];
 

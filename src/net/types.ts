@@ -1,5 +1,3 @@
-import type { MESSAGE_DROP_REASONS } from '../clientinfo/catalog.js';
-
 /**
  * The network as protocol code sees it: a provider of authenticated broadcast channels.
  * DKG, signing and the beacon depend only on these interfaces, never on libp2p.
@@ -87,8 +85,22 @@ export interface Provider {
   close(): Promise<void>;
 }
 
-/** Reasons a received message is dropped; each is a `performance_message_dropped_total` label. */
+/** Why a received network message was dropped before reaching a handler (a metric label). */
+export const MESSAGE_DROP_REASONS = [
+  'malformed',
+  'oversized',
+  'bad_signature',
+  'not_member',
+  'unknown_type',
+  'queue_full',
+  'over_peer_budget',
+  'over_sender_budget',
+  'peer_blocked',
+] as const;
 export type DropReason = (typeof MESSAGE_DROP_REASONS)[number];
+
+/** Why a peer was disconnected and refused for a while (`net/peer-guard.ts`; a metric label). */
+export const PEER_BLOCK_REASONS = ['invalid_messages', 'message_rate'] as const;
 
 /** The Go node's capacities. */
 export const INCOMING_QUEUE_CAPACITY = 4096;

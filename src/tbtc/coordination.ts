@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import type { Address, BlockCounter } from '../chain/types.js';
-import { WALLET_ACTIONS, type WalletAction } from '../clientinfo/catalog.js';
+import { WALLET_ACTIONS, type WalletAction } from './wallet-actions.js';
 import { type Recorder, stopwatch } from '../clientinfo/recorder.js';
 import { xOnly } from '../crypto/frost-dkg.js';
 import type { Logger } from '../log.js';

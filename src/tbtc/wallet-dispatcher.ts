@@ -1,4 +1,4 @@
-import type { WalletAction } from '../clientinfo/catalog.js';
+import type { WalletAction } from './wallet-actions.js';
 import { type Recorder, stopwatch } from '../clientinfo/recorder.js';
 import type { Logger } from '../log.js';
 
