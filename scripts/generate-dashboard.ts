@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { renderDashboard } from '../src/clientinfo/dashboard.js';
+import { renderDashboard } from './dashboard.js';
 
 writeFileSync('monitoring/grafana-dashboard.json', renderDashboard());
 console.log('wrote monitoring/grafana-dashboard.json');

@@ -375,7 +375,7 @@ export const catalog = {
     help: 'Received messages dropped before reaching a handler, by reason.',
     labels: { reason: MESSAGE_DROP_REASONS },
     moves:
-      'Once per dropped copy: malformed bytes, a payload over 1 MiB, bad signature, sender not a member, unknown type, a full queue, the relaying peer over its message budget, the signing operator over its budget, or a blocked peer.',
+      'Once per dropped copy: malformed bytes, a payload over 1 MiB, bad signature, sender not a member, unknown type, a full queue, a channel already closed, the relaying peer over its message budget, the signing operator over its budget, or a blocked peer.',
     promql: 'sum by (reason) (rate(performance_message_dropped_total[5m]))',
   },
   performance_peers_blocked_total: {
@@ -538,7 +538,3 @@ export const catalog = {
 export type Catalog = typeof catalog;
 export type MetricName = keyof Catalog;
 export const METRIC_NAMES = Object.keys(catalog) as MetricName[];
-
-export function specOf(name: MetricName): MetricSpec {
-  return catalog[name];
-}

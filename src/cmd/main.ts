@@ -1,12 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { type Config, describeDefault, fieldsOf, flagName, SECTION_NAMES } from '../config/schema.js';
+import { addDevnetOptions } from '../devnet/options.js';
 import { createLogger, type Logger } from '../log.js';
 import { OperatorKeyError } from '../storage/operator-key-file.js';
 import { StorageError } from '../storage/storage-error.js';
-import { addDevnetOptions } from '../devnet/options.js';
-import { StartupError } from './startup-error.js';
 import { CLIENT_VERSION } from '../version.js';
+import { StartupError } from './startup-error.js';
 
 /** Exit code for user errors: bad flags, bad configuration. */
 const USAGE_ERROR = 2;
@@ -16,9 +16,9 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-/** Resolves on SIGINT or SIGTERM; keeps the process alive until then, whatever else runs. */
 /**
- * Resolves with the signal that asked the process to stop (SIGINT, SIGTERM). A child of
+ * Resolves with the signal that asked the process to stop (SIGINT, SIGTERM), keeping the
+ * process alive until then whatever else runs. A child of
  * `keep-client devnet` (KEEP_PARENT_PID set) also exits when that parent is gone, so that a
  * devnet killed outright leaves no node running.
  */

@@ -11,6 +11,7 @@ import {
   MalformedEnvelopeError,
   OversizedEnvelopeError,
   openEnvelope,
+  RETRANSMISSION_LENGTH,
   sealEnvelope,
   withRetransmission,
 } from './envelope.js';
@@ -26,8 +27,8 @@ import {
   type MessageHandler,
   type ReceiveOptions,
   type RetransmissionStrategy,
-  type SendOptions,
   type Sender,
+  type SendOptions,
   type Subscription,
 } from './types.js';
 
@@ -235,7 +236,7 @@ export class Channel implements BroadcastChannel {
   }
 
   private check(bytes: Uint8Array): Rejected | Checked {
-    if (this.closed) return { accept: false, reason: 'queue_full' };
+    if (this.closed) return { accept: false, reason: 'channel_closed' };
     let envelope: Envelope;
     try {
       envelope = openEnvelope(bytes);
@@ -258,7 +259,7 @@ export class Channel implements BroadcastChannel {
     if (!this.filter(sender)) return { accept: false, reason: 'not_member' };
     // A retransmission repeats bytes already verified: recognise them by digest instead of
     // paying for the signature check again (a forgery never matches a verified digest).
-    const digest = bytesToHex(sha256(bytes.subarray(0, bytes.length - 2)));
+    const digest = bytesToHex(sha256(bytes.subarray(0, bytes.length - RETRANSMISSION_LENGTH)));
     if (this.verified.has(digest)) return { accept: true, envelope, sender, signatureChecked: false };
     if (!envelopeSignatureValid(this.name, envelope)) return { accept: false, reason: 'bad_signature' };
     this.verified.add(digest);

@@ -15,11 +15,14 @@ const VERSION = 1;
 const DOMAIN = utf8ToBytes('keep-core-ts/broadcast/v1');
 const KEY_LENGTH = 33;
 const SIGNATURE_LENGTH = 64;
+/** The unsigned retransmission number at the very end of an envelope. */
+export const RETRANSMISSION_LENGTH = 2;
 const HEADER = 1 + KEY_LENGTH + 4 + 4 + 1;
 export const MAX_TYPE_LENGTH = 64;
 export const MAX_PAYLOAD_LENGTH = 1 << 20;
 /** The longest envelope that can be valid: anything longer is refused before it is parsed. */
-export const MAX_ENVELOPE_LENGTH = HEADER + MAX_TYPE_LENGTH + 4 + MAX_PAYLOAD_LENGTH + SIGNATURE_LENGTH + 2;
+export const MAX_ENVELOPE_LENGTH =
+  HEADER + MAX_TYPE_LENGTH + 4 + MAX_PAYLOAD_LENGTH + SIGNATURE_LENGTH + RETRANSMISSION_LENGTH;
 
 export interface Envelope {
   readonly senderPublicKey: Uint8Array;
@@ -73,7 +76,7 @@ export function sealEnvelope(
   view.setUint32(HEADER + type.length, fields.payload.length);
   signedPart.set(fields.payload, HEADER + type.length + 4);
   const signature = signWithOperatorKey(key, signingMessage(channel, signedPart));
-  const bytes = new Uint8Array(signedPart.length + SIGNATURE_LENGTH + 2);
+  const bytes = new Uint8Array(signedPart.length + SIGNATURE_LENGTH + RETRANSMISSION_LENGTH);
   bytes.set(signedPart, 0);
   bytes.set(signature, signedPart.length);
   return bytes;
@@ -82,7 +85,7 @@ export function sealEnvelope(
 /** The same envelope with another retransmission number (the signature is unchanged). */
 export function withRetransmission(bytes: Uint8Array, retransmission: number): Uint8Array {
   const copy = bytes.slice();
-  new DataView(copy.buffer).setUint16(copy.length - 2, retransmission & 0xffff);
+  new DataView(copy.buffer).setUint16(copy.length - RETRANSMISSION_LENGTH, retransmission & 0xffff);
   return copy;
 }
 
@@ -92,18 +95,20 @@ export function withRetransmission(bytes: Uint8Array, retransmission: number): U
  */
 export function openEnvelope(bytes: Uint8Array): Envelope {
   if (bytes.length > MAX_ENVELOPE_LENGTH) throw new OversizedEnvelopeError(`${bytes.length} bytes`);
-  if (bytes.length < HEADER + 4 + SIGNATURE_LENGTH + 2) throw new MalformedEnvelopeError('too short');
+  if (bytes.length < HEADER + 4 + SIGNATURE_LENGTH + RETRANSMISSION_LENGTH)
+    throw new MalformedEnvelopeError('too short');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes[0] !== VERSION) throw new MalformedEnvelopeError(`unknown version ${bytes[0]}`);
   const typeLength = bytes[HEADER - 1]!;
   if (typeLength === 0 || typeLength > MAX_TYPE_LENGTH) throw new MalformedEnvelopeError('bad type length');
   const payloadOffset = HEADER + typeLength + 4;
-  if (bytes.length < payloadOffset + SIGNATURE_LENGTH + 2) throw new MalformedEnvelopeError('truncated');
+  if (bytes.length < payloadOffset + SIGNATURE_LENGTH + RETRANSMISSION_LENGTH)
+    throw new MalformedEnvelopeError('truncated');
   const payloadLength = view.getUint32(HEADER + typeLength);
   if (payloadLength > MAX_PAYLOAD_LENGTH)
     throw new OversizedEnvelopeError(`payload of ${payloadLength} bytes`);
   const signedLength = payloadOffset + payloadLength;
-  if (bytes.length !== signedLength + SIGNATURE_LENGTH + 2)
+  if (bytes.length !== signedLength + SIGNATURE_LENGTH + RETRANSMISSION_LENGTH)
     throw new MalformedEnvelopeError('length mismatch');
   let type: string;
   try {
@@ -119,7 +124,7 @@ export function openEnvelope(bytes: Uint8Array): Envelope {
     payload: bytes.subarray(payloadOffset, signedLength),
     signedPart: bytes.subarray(0, signedLength),
     signature: bytes.subarray(signedLength, signedLength + SIGNATURE_LENGTH),
-    retransmission: view.getUint16(bytes.length - 2),
+    retransmission: view.getUint16(bytes.length - RETRANSMISSION_LENGTH),
   };
 }
 

@@ -93,6 +93,7 @@ export const MESSAGE_DROP_REASONS = [
   'not_member',
   'unknown_type',
   'queue_full',
+  'channel_closed',
   'over_peer_budget',
   'over_sender_budget',
   'peer_blocked',

@@ -4,8 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
+import { fallbackPanel, familyPanels, renderDashboard } from '../../scripts/dashboard.js';
 import { catalog, FAMILIES, METRIC_NAMES } from '../../src/clientinfo/catalog.js';
-import { familyPanels, fallbackPanel, renderDashboard } from '../../src/clientinfo/dashboard.js';
 import { tempDir } from '../helpers/process.js';
 import {
   checkQueries,

@@ -1,5 +1,12 @@
-import { HANDLER_QUEUE_CAPACITY, INCOMING_QUEUE_CAPACITY } from '../net/types.js';
-import { catalog, FAMILIES, type Family, METRIC_NAMES, type MetricName, type MetricSpec } from './catalog.js';
+import {
+  catalog,
+  FAMILIES,
+  type Family,
+  METRIC_NAMES,
+  type MetricName,
+  type MetricSpec,
+} from '../src/clientinfo/catalog.js';
+import { HANDLER_QUEUE_CAPACITY, INCOMING_QUEUE_CAPACITY } from '../src/net/types.js';
 
 /**
  * monitoring/grafana-dashboard.json, generated from the catalog: one row per metric family with
