@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createConnection } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { catalog, FREE, METRIC_NAMES, type MetricSpec } from '../src/clientinfo/catalog.js';
-import { closedLabelSets } from '../src/clientinfo/prom-recorder.js';
-import { type Family, scrape } from './helpers/exposition.js';
-import { httpRequest } from './helpers/http.js';
-import { freePort, type NodeProcess, runCli, startNodeProcess, tempDir } from './helpers/process.js';
+import { catalog, FREE, METRIC_NAMES, type MetricSpec } from '../../src/clientinfo/catalog.js';
+import { closedLabelSets } from '../../src/clientinfo/prom-recorder.js';
+import { type Family, scrape } from '../helpers/exposition.js';
+import { httpRequest } from '../helpers/http.js';
+import { freePort, type NodeProcess, runCli, startNodeProcess, tempDir } from '../helpers/process.js';
 
 const PROMETHEUS_ACCEPT =
   'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { test } from 'node:test';
-import { startClientInfo } from '../src/clientinfo/client-info.js';
-import { noopRecorder } from '../src/clientinfo/recorder.js';
-import { loadConfig } from '../src/config/load.js';
-import { freePort, startNodeProcess, tempDir } from './helpers/process.js';
+import { startClientInfo } from '../../src/clientinfo/client-info.js';
+import { noopRecorder } from '../../src/clientinfo/recorder.js';
+import { loadConfig } from '../../src/config/load.js';
+import { freePort, startNodeProcess, tempDir } from '../helpers/process.js';
 
 /** Ports of the TCP sockets in LISTEN state owned by the process, from /proc. */
 function listeningPorts(pid: number): number[] {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MetricsRegistries } from '../src/clientinfo/exposition.js';
-import { NodeInfoObservers } from '../src/clientinfo/node-info.js';
-import { PromRecorder } from '../src/clientinfo/prom-recorder.js';
-import { parseExposition, sampleValue } from './helpers/exposition.js';
+import { MetricsRegistries } from '../../src/clientinfo/exposition.js';
+import { NodeInfoObservers } from '../../src/clientinfo/node-info.js';
+import { PromRecorder } from '../../src/clientinfo/prom-recorder.js';
+import { parseExposition, sampleValue } from '../helpers/exposition.js';
 
 test('node-info gauges are sampled at start and on their ticks; failing sources report 0', async (t) => {
   t.mock.timers.enable({ apis: ['setInterval'] });

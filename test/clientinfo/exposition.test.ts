@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { prefersOpenMetrics } from '../src/clientinfo/exposition.js';
+import { prefersOpenMetrics } from '../../src/clientinfo/exposition.js';
 
 test('Accept negotiation picks OpenMetrics only when it is preferred', () => {
   const prometheusDefault =

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { catalog, METRIC_NAMES, type MetricSpec } from '../src/clientinfo/catalog.js';
-import { startPrometheus } from './helpers/prometheus.js';
-import { freePort, type NodeProcess, startNodeProcess, tempDir } from './helpers/process.js';
-import { toolSkipReason } from './helpers/tools.js';
+import { catalog, METRIC_NAMES, type MetricSpec } from '../../src/clientinfo/catalog.js';
+import { startPrometheus } from '../helpers/prometheus.js';
+import { freePort, type NodeProcess, startNodeProcess, tempDir } from '../helpers/process.js';
+import { toolSkipReason } from '../helpers/tools.js';
 
 describe('a real scrape checked by promtool and Prometheus', () => {
   const storage = tempDir();

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
-import { GENESIS_ENTRY } from '../../src/beacon/threshold-bls.js';
-import { dkgResultHash } from '../../src/chain/dkg-result.js';
-import { LocalChain } from '../../src/chain/local/local-chain.js';
-import type { RelayParameters } from '../../src/chain/local/random-beacon-contract.js';
-import { type Chain, ChainError, type RelayEntryRequestedEvent } from '../../src/chain/types.js';
-import { generateOperatorKey, type OperatorKey, signWithOperatorKey } from '../../src/crypto/operator-key.js';
+import { GENESIS_ENTRY } from '../../../src/beacon/threshold-bls.js';
+import { dkgResultHash } from '../../../src/chain/dkg-result.js';
+import { LocalChain } from '../../../src/chain/local/local-chain.js';
+import type { RelayParameters } from '../../../src/chain/local/random-beacon-contract.js';
+import { type Chain, ChainError, type RelayEntryRequestedEvent } from '../../../src/chain/types.js';
+import { generateOperatorKey, type OperatorKey, signWithOperatorKey } from '../../../src/crypto/operator-key.js';
 
 const BLS = bls12_381.shortSignatures;
 const DKG = {

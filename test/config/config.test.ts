@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { formatDuration, parseDuration } from '../src/config/duration.js';
-import { ConfigError, loadConfig } from '../src/config/load.js';
-import { runCli, tempDir } from './helpers/process.js';
+import { formatDuration, parseDuration } from '../../src/config/duration.js';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { runCli, tempDir } from '../helpers/process.js';
 
 const dir = tempDir();
 after(() => dir.remove());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { catalog, FREE, METRIC_NAMES, type MetricSpec } from '../src/clientinfo/catalog.js';
+import { catalog, FREE, METRIC_NAMES, type MetricSpec } from '../../src/clientinfo/catalog.js';
 
 const spec = (name: string): MetricSpec => catalog[name as keyof typeof catalog];
 

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { generateOperatorKey } from '../src/crypto/operator-key.js';
-import { peerIdOfOperatorKey } from '../src/net/libp2p/identity.js';
+import { generateOperatorKey } from '../../src/crypto/operator-key.js';
+import { peerIdOfOperatorKey } from '../../src/net/libp2p/identity.js';
 import {
   loadOrCreateOperatorKey,
   OperatorKeyError,
   readOperatorKeyFile,
   writeOperatorKeyFile,
-} from '../src/storage/operator-key-file.js';
-import { runCli, startNodeProcess, tempDir } from './helpers/process.js';
+} from '../../src/storage/operator-key-file.js';
+import { runCli, startNodeProcess, tempDir } from '../helpers/process.js';
 
 test('an operator key file round-trips under its password and refuses a wrong one', async () => {
   const dir = tempDir();

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { catalog, METRIC_NAMES, OUTCOMES } from '../src/clientinfo/catalog.js';
-import { WALLET_ACTIONS } from '../src/tbtc/wallet-actions.js';
-import { MetricsRegistries } from '../src/clientinfo/exposition.js';
-import { PromRecorder } from '../src/clientinfo/prom-recorder.js';
-import { noopRecorder, type Recorder } from '../src/clientinfo/recorder.js';
-import { parseExposition, sampleValue } from './helpers/exposition.js';
+import { catalog, METRIC_NAMES, OUTCOMES } from '../../src/clientinfo/catalog.js';
+import { WALLET_ACTIONS } from '../../src/tbtc/wallet-actions.js';
+import { MetricsRegistries } from '../../src/clientinfo/exposition.js';
+import { PromRecorder } from '../../src/clientinfo/prom-recorder.js';
+import { noopRecorder, type Recorder } from '../../src/clientinfo/recorder.js';
+import { parseExposition, sampleValue } from '../helpers/exposition.js';
 
 function setup() {
   const registries = new MetricsRegistries({ processMetrics: false });

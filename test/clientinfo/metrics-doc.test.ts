@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { METRIC_NAMES } from '../src/clientinfo/catalog.js';
-import { renderMetricsDoc } from '../src/clientinfo/metrics-doc.js';
+import { METRIC_NAMES } from '../../src/clientinfo/catalog.js';
+import { renderMetricsDoc } from '../../src/clientinfo/metrics-doc.js';
 
-const committed = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+const committed = readFileSync(new URL('../../../docs/metrics.md', import.meta.url), 'utf8');
 
 test('docs/metrics.md is the document generated from the catalog (run npm run docs:metrics)', () => {
   assert.equal(committed, renderMetricsDoc());

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import { dkgResultHash } from '../../src/chain/dkg-result.js';
-import { BlockEngine } from '../../src/chain/local/block-engine.js';
-import { LocalChain } from '../../src/chain/local/local-chain.js';
+import { dkgResultHash } from '../../../src/chain/dkg-result.js';
+import { BlockEngine } from '../../../src/chain/local/block-engine.js';
+import { LocalChain } from '../../../src/chain/local/local-chain.js';
 import {
   type Address,
   type Chain,
@@ -12,12 +12,12 @@ import {
   type DkgParameters,
   type DkgResult,
   type Unsubscribe,
-} from '../../src/chain/types.js';
+} from '../../../src/chain/types.js';
 import {
   type OperatorKey,
   operatorKeyFromPrivate,
   signWithOperatorKey,
-} from '../../src/crypto/operator-key.js';
+} from '../../../src/crypto/operator-key.js';
 
 const params: DkgParameters = {
   groupSize: 5,

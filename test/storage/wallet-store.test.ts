@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { dealRound1, finalizeKeys, type ReceivedShare, sharesFor, xOnly } from '../src/crypto/frost-dkg.js';
-import { generateOperatorKey } from '../src/crypto/operator-key.js';
-import { sealWithPassword } from '../src/crypto/password-box.js';
-import { StorageError } from '../src/storage/storage-error.js';
-import { WalletStore } from '../src/storage/wallet-store.js';
-import { frostSign } from './helpers/frost.js';
-import { tempDir } from './helpers/process.js';
+import { dealRound1, finalizeKeys, type ReceivedShare, sharesFor, xOnly } from '../../src/crypto/frost-dkg.js';
+import { generateOperatorKey } from '../../src/crypto/operator-key.js';
+import { sealWithPassword } from '../../src/crypto/password-box.js';
+import { StorageError } from '../../src/storage/storage-error.js';
+import { WalletStore } from '../../src/storage/wallet-store.js';
+import { frostSign } from '../helpers/frost.js';
+import { tempDir } from '../helpers/process.js';
 
 test('wallet key shares are sealed on disk and reload into keys that still sign', async () => {
   const dir = tempDir();
