@@ -20,7 +20,7 @@ import {
   verifyEntry,
   verifyShare,
   verifySharesBatch,
-} from '../src/beacon/threshold-bls.js';
+} from '../src/crypto/threshold-bls.js';
 import { connectChain } from '../src/chain/rpc/chain-client.js';
 import type { BeaconGroupRegisteredEvent, RelayEntrySubmittedEvent } from '../src/chain/types.js';
 import { randomScalar, scalarToBytes } from '../src/crypto/bls-dkg.js';

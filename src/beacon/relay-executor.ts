@@ -24,7 +24,7 @@ import {
   invalidShares,
   type ShareToCheck,
   signShare,
-} from './threshold-bls.js';
+} from '../crypto/threshold-bls.js';
 
 /** A beacon group this node holds seats of, as the beacon DKG produced it. */
 export type BeaconGroupKeys = GroupKeys<BlsKeyShare>;

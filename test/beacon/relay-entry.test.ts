@@ -4,7 +4,7 @@ import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { MAX_GROUP_SIZE, signatureShareCodec } from '../../src/beacon/messages.js';
 import { relayChannelName, relaySession } from '../../src/beacon/relay-executor.js';
-import { GENESIS_ENTRY } from '../../src/beacon/threshold-bls.js';
+import { GENESIS_ENTRY } from '../../src/crypto/threshold-bls.js';
 import type {
   BeaconGroupRegisteredEvent,
   RelayEntryRequestedEvent,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { RelayExecutor } from '../../src/beacon/relay-executor.js';
-import { GENESIS_ENTRY } from '../../src/beacon/threshold-bls.js';
+import { GENESIS_ENTRY } from '../../src/crypto/threshold-bls.js';
 import type { Chain, RelayEntryRequestedEvent } from '../../src/chain/types.js';
 import { noopRecorder } from '../../src/clientinfo/recorder.js';
 import { generateOperatorKey } from '../../src/crypto/operator-key.js';

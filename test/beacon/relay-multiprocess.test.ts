@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { GENESIS_ENTRY } from '../../src/beacon/threshold-bls.js';
+import { GENESIS_ENTRY } from '../../src/crypto/threshold-bls.js';
 import type { BeaconGroupRegisteredEvent, RelayEntrySubmittedEvent } from '../../src/chain/types.js';
 import { beaconGroupId } from '../../src/storage/beacon-store.js';
 import { ProcessCluster } from '../helpers/process-cluster.js';

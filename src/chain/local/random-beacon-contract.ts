@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { GENESIS_ENTRY, isG2PublicKey, verifyEntry } from '../../beacon/threshold-bls.js';
+import { GENESIS_ENTRY, isG2PublicKey, verifyEntry } from '../../crypto/threshold-bls.js';
 import {
   type Address,
   type BeaconGroupRegisteredEvent,

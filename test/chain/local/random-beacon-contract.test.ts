@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
-import { GENESIS_ENTRY } from '../../../src/beacon/threshold-bls.js';
+import { GENESIS_ENTRY } from '../../../src/crypto/threshold-bls.js';
 import { dkgResultHash } from '../../../src/chain/dkg-result.js';
 import { LocalChain } from '../../../src/chain/local/local-chain.js';
 import type { RelayParameters } from '../../../src/chain/local/random-beacon-contract.js';

@@ -9,7 +9,7 @@ import {
   signShare,
   verifyEntry,
   verifySharesBatch,
-} from '../../src/beacon/threshold-bls.js';
+} from '../../src/crypto/threshold-bls.js';
 import { BLS_DKG_SCHEME } from '../../src/crypto/bls-dkg.js';
 import type { ReceivedShare } from '../../src/crypto/dkg-scheme.js';
 

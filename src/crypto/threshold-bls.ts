@@ -1,6 +1,6 @@
 import { pippenger } from '@noble/curves/abstract/curve.js';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
-import { randomWeight } from '../crypto/batch-weight.js';
+import { randomWeight } from './batch-weight.js';
 
 /**
  * Threshold BLS on BLS12-381, minimal-signature-size variant (noble's `shortSignatures`):
