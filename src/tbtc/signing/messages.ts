@@ -104,12 +104,11 @@ export const toWire = (c: NonceCommitments, seat: Seat): WireCommitment => ({
   binding: bytesToHex(c.binding),
 });
 
-export const fromWire = (c: WireCommitment): NonceCommitments =>
-  ({
-    identifier: identifierOf(c.seat),
-    hiding: hexToBytes(c.hiding),
-    binding: hexToBytes(c.binding),
-  }) as NonceCommitments;
+export const fromWire = (c: WireCommitment): NonceCommitments => ({
+  identifier: identifierOf(c.seat),
+  hiding: hexToBytes(c.hiding),
+  binding: hexToBytes(c.binding),
+});
 
 export const sameCommitment = (a: WireCommitment, b: WireCommitment) =>
   a.seat === b.seat && a.hiding === b.hiding && a.binding === b.binding;
