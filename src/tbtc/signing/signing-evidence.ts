@@ -1,18 +1,9 @@
-import type { FrostPublic, NonceCommitments } from '@noble/curves/abstract/frost.js';
+import type { FrostPublic } from '@noble/curves/abstract/frost.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { identifierOf, type Seat } from '../../crypto/frost-dkg.js';
 import { FrostSigningSession } from '../../crypto/frost-signing.js';
-
-/** A nonce commitment as it travels in signing messages. */
-export type WireCommitment = { seat: number; hiding: string; binding: string };
-
-export const fromWire = (c: WireCommitment): NonceCommitments =>
-  ({
-    identifier: identifierOf(c.seat),
-    hiding: hexToBytes(c.hiding),
-    binding: hexToBytes(c.binding),
-  }) as NonceCommitments;
+import { fromWire, type WireCommitment } from './messages.js';
 
 /**
  * The digest of a signing session's content (its signers' commitments in the coordinator's
