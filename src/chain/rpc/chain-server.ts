@@ -7,6 +7,7 @@ import type { LocalChain } from '../local/local-chain.js';
 import { type Address, type Chain, ChainError } from '../types.js';
 import { HELLO_NONCE_BYTES, helloMessage, RpcCode } from './protocol.js';
 import { chainMethods, InvalidParamsError, paramsOf } from './server-methods.js';
+import { sessionApi } from './session-api.js';
 import {
   encodeLine,
   errorMessage,
@@ -182,7 +183,7 @@ class ServerConnection {
 
   private hello(params: unknown): { nonce: Uint8Array } {
     if (this.authenticated) throw new RpcFailure(RpcCode.invalidRequest, 'already authenticated');
-    const { publicKey } = paramsOf('hello', params);
+    const { publicKey } = paramsOf(sessionApi.hello.params, params);
     const invalid = () => new InvalidParamsError('publicKey is not a 33-byte compressed secp256k1 key');
     if (publicKey.length !== 33) throw invalid();
     try {
@@ -200,7 +201,7 @@ class ServerConnection {
     if (session.phase === 'authenticated')
       throw new RpcFailure(RpcCode.invalidRequest, 'already authenticated');
     if (session.phase !== 'challenged') throw new RpcFailure(RpcCode.unauthenticated, 'call hello first');
-    const { signature } = paramsOf('authenticate', params);
+    const { signature } = paramsOf(sessionApi.authenticate.params, params);
     this.session = { phase: 'new' }; // one attempt per nonce
     if (!verifyOperatorSignature(session.publicKey, helloMessage(session.nonce), signature)) {
       this.log.warn('chain client failed authentication');
@@ -226,7 +227,7 @@ class ServerConnection {
     session: Extract<Session, { phase: 'authenticated' }>,
     params: unknown,
   ): Promise<{ address: Address }> {
-    const { stake } = paramsOf('registerOperator', params);
+    const { stake } = paramsOf(sessionApi.registerOperator.params, params);
     const operators = await session.chain.operatorRegistry.operators();
     if (operators.some((operator) => operator.address === session.address)) {
       throw new RpcFailure(RpcCode.alreadyRegistered, `operator ${session.address} is already registered`);
@@ -239,7 +240,7 @@ class ServerConnection {
    * another chain (or none) starts the client at the newest event.
    */
   private subscribeEvents(params: unknown): object {
-    const { chainId, after } = paramsOf('subscribeEvents', params);
+    const { chainId, after } = paramsOf(sessionApi.subscribeEvents.params, params);
     const { chain } = this.context;
     const head = chain.events.head;
     this.subscribed = true;
