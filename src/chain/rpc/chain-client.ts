@@ -73,7 +73,7 @@ export function connectChain(options: ChainClientOptions): Promise<ChainClient> 
 }
 
 /**
- * The chain served by a chain server, as `key`'s operator. Calls are RPCs (they reject with
+ * The chain served by a chain server, acting for `key`'s operator. Calls are RPCs (they reject with
  * a ChainError while disconnected); blocks and events are pushed by the server. When the
  * connection drops the client reconnects by itself; the blocks of the gap are skipped (the
  * height jumps), its events are replayed from the server's event log, each delivered once.
@@ -166,7 +166,7 @@ export class ChainClient implements Chain {
     };
   }
 
-  /** Stakes this client's operator key (devnet self-staking); an earlier registration counts as success. */
+  /** Stakes this client's operator key (devnet self-staking); an earlier registration is success too. */
   async registerOperator(stake: bigint): Promise<{ address: Address; alreadyRegistered: boolean }> {
     try {
       const answer = await this.call('registerOperator', { stake });
@@ -231,7 +231,7 @@ export class ChainClient implements Chain {
       if (!connection.isOpen) throw new ChainError('chain connection lost');
       this.connection = connection;
       this.syncHeight(height);
-      // Listeners may call the chain as soon as a replayed event reaches them: the connection is set.
+      // Listeners may call the chain once a replayed event reaches them: the connection is set.
       if (this.eventsWanted) await this.subscribe(connection);
     } catch (err) {
       connection.destroy();

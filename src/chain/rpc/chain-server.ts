@@ -1,7 +1,7 @@
 import { createServer, type Socket } from 'node:net';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { operatorAddress, verifyOperatorSignature } from '../../crypto/operator-key.js';
-import type { Logger } from '../../log.js';
+import { type Logger, reasonOf } from '../../log.js';
 import type { LoggedEvent } from '../events.js';
 import type { LocalChain } from '../local/local-chain.js';
 import { type Address, type Chain, ChainError } from '../types.js';
@@ -48,7 +48,7 @@ export interface ChainServer {
   close(): Promise<void>;
 }
 
-/** A refusal with its JSON-RPC code, answered as is. */
+/** A refusal with its JSON-RPC code, answered unchanged. */
 class RpcFailure extends Error {
   constructor(
     readonly code: number,
@@ -125,7 +125,7 @@ class ServerConnection {
     try {
       lines = this.splitter.push(chunk);
     } catch (err) {
-      this.drop((err as Error).message);
+      this.drop(reasonOf(err));
       return;
     }
     for (const line of lines) this.handle(line);
@@ -222,7 +222,7 @@ class ServerConnection {
     return { address };
   }
 
-  /** Self-staking, as devnet operators do: always the connection's own key. */
+  /** Self-staking, like devnet operators: always the connection's own key. */
   private async registerOperator(
     session: Extract<Session, { phase: 'authenticated' }>,
     params: unknown,
@@ -262,7 +262,7 @@ function decodeParams(params: unknown): unknown {
   try {
     return fromWire(params);
   } catch (err) {
-    throw new InvalidParamsError(`invalid params: ${(err as Error).message}`);
+    throw new InvalidParamsError(`invalid params: ${reasonOf(err)}`);
   }
 }
 
@@ -331,10 +331,11 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     });
   } catch (err) {
     unsubscribeAll();
-    throw new Error(`chain server cannot listen on ${host}:${options.port}: ${(err as Error).message}`);
+    throw new Error(`chain server cannot listen on ${host}:${options.port}: ${reasonOf(err)}`);
   }
   server.on('error', (err) => log.error({ err: err.message }, 'chain server error'));
-  const port = (server.address() as { port: number }).port;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `tcp://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url }, 'chain server listening');
 

@@ -7,7 +7,7 @@ import { ChainRpcError } from './rpc-connection.js';
 export type RpcCall = (rpcName: string, params: Record<string, unknown>) => Promise<unknown>;
 
 /**
- * The methods a table declares, as calls to the chain server: the arguments go as the
+ * The methods a table declares, each a call to the chain server: the arguments go in the
  * params object the table names them in, the answer is checked against the result schema.
  */
 export function remoteMethods<Api extends ContractApi>(api: Api, call: RpcCall): MethodsOf<Api> {

@@ -7,7 +7,7 @@ import { address, bytes } from '../api/schemas.js';
  * are checked against these on both ends.
  */
 
-/** An event as pushed or replayed: its name and block are checked by the client, its data per event. */
+/** An event, pushed or replayed: its name and block are checked by the client, its data per event. */
 export const wireEvent = z.object({
   seq: z.number(),
   block: z.number(),
