@@ -11,18 +11,7 @@ import { RpcCode } from '../../src/chain/rpc/protocol.js';
 import { remoteMethods } from '../../src/chain/rpc/remote-methods.js';
 import { ChainRpcError } from '../../src/chain/rpc/rpc-connection.js';
 import { chainMethods, InvalidParamsError } from '../../src/chain/rpc/server-methods.js';
-import type { DkgParameters } from '../../src/chain/types.js';
-
-const dkg: DkgParameters = {
-  groupSize: 3,
-  groupQuorum: 2,
-  honestThreshold: 2,
-  resultSubmissionTimeoutBlocks: 30,
-  resultSubmissionStartOffsetBlocks: 2,
-  resultSubmissionStepBlocks: 1,
-  resultChallengePeriodBlocks: 2,
-  submitterPrecedencePeriodBlocks: 1,
-};
+import { FLOW_DKG } from '../helpers/chain-flows.js';
 
 test('a remote method sends its arguments under the names the table gives them, on its RPC name', async () => {
   const sent: [string, Record<string, unknown>][] = [];
@@ -54,7 +43,7 @@ test('a remote method rejects an answer that does not have the declared shape', 
 });
 
 test('the server serves every method of every table, under its RPC name, on the chain of the caller', async (t) => {
-  const chain = new LocalChain({ blockIntervalMs: 0, dkg });
+  const chain = new LocalChain({ blockIntervalMs: 0, dkg: FLOW_DKG });
   t.after(() => chain.close());
   const tables = [blockCounterApi, operatorRegistryApi, walletRegistryApi, randomBeaconApi];
   const rpcNames = tables.flatMap((table) =>
