@@ -1,3 +1,4 @@
+import { CHAIN_EVENT_SCHEMAS } from './api/schemas.js';
 import type {
   BeaconGroupRegisteredEvent,
   DkgResultApprovedEvent,
@@ -34,24 +35,13 @@ export interface ChainEvents {
 
 export type ChainEventName = keyof ChainEvents;
 
-export const CHAIN_EVENT_NAMES: readonly ChainEventName[] = [
-  'DkgStarted',
-  'DkgResultSubmitted',
-  'DkgResultChallenged',
-  'DkgResultApproved',
-  'DkgTimedOut',
-  'WalletRegistered',
-  'InactivityClaimed',
-  'BeaconDkgStarted',
-  'BeaconDkgResultSubmitted',
-  'BeaconDkgResultChallenged',
-  'BeaconDkgResultApproved',
-  'BeaconDkgTimedOut',
-  'BeaconGroupRegistered',
-  'RelayEntryRequested',
-  'RelayEntrySubmitted',
-  'RelayEntryTimedOut',
-];
+export function isChainEventName(name: string): name is ChainEventName {
+  return Object.hasOwn(CHAIN_EVENT_SCHEMAS, name);
+}
+
+/** The names of all chain events, in the order of `CHAIN_EVENT_SCHEMAS`. */
+export const CHAIN_EVENT_NAMES: readonly ChainEventName[] =
+  Object.keys(CHAIN_EVENT_SCHEMAS).filter(isChainEventName);
 
 /** An event as the chain logged it: `seq` counts every event of the chain from 1, `block` is its block. */
 export interface LoggedEvent<K extends ChainEventName = ChainEventName> {

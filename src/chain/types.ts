@@ -1,25 +1,30 @@
 /**
  * The host chain as protocol code sees it. The embedded local chain and the client of a
  * chain server both implement these; DKG, signing and the beacon use nothing else.
- * Addresses are operator addresses: `0x` + 40 lower-case hex digits.
+ * Addresses are operator addresses: `0x` + 40 lower-case hex digits. The interfaces' methods
+ * are declared once, in `api/chain-api.ts`; the value and event types are declared here.
  */
+
+import type {
+  blockCounterApi,
+  DkgFlowApi,
+  operatorRegistryApi,
+  randomBeaconApi,
+  walletRegistryApi,
+} from './api/chain-api.js';
+import type { ContractOf } from './api/definition.js';
 
 export type Address = string;
 
-export interface BlockCounter {
-  currentBlock(): Promise<number>;
+/** Blocks: the calls declared in `blockCounterApi`, and block waits served from pushed heights. */
+export interface BlockCounter extends ContractOf<typeof blockCounterApi> {
   /** Resolves once the block is reached (at once if already past); rejects when the signal aborts. */
   waitForBlock(height: number, signal?: AbortSignal): Promise<void>;
   /** Calls the listener with every new block height; returns the unsubscribe function. */
   watchBlocks(listener: (height: number) => void): () => void;
-  /** Hash of a past block (blocks are chained: hash(n) = sha256(hash(n-1) | n)). */
-  blockHash(height: number): Promise<Uint8Array>;
 }
 
-export interface OperatorRegistry {
-  /** Registered operators and their stakes (selection weight). */
-  operators(): Promise<{ address: Address; stake: bigint }[]>;
-}
+export type OperatorRegistry = ContractOf<typeof operatorRegistryApi>;
 
 /** On-chain DKG parameters (the wallet registry's), in blocks. */
 export interface DkgParameters {
@@ -119,66 +124,20 @@ export class ChainError extends Error {
 }
 
 /** A registry's DKG flow (the wallet registry's and the random beacon's are alike). */
-export interface DkgFlow {
-  dkgParameters(): Promise<DkgParameters>;
-  dkgState(): Promise<DkgState>;
-  /** Operators of the group selected for a seed, one per seat (seat i at index i-1). */
-  selectGroup(seed: Uint8Array): Promise<Address[]>;
-  onDkgStarted(listener: (event: DkgStartedEvent) => void): Unsubscribe;
-  onDkgResultSubmitted(listener: (event: DkgResultSubmittedEvent) => void): Unsubscribe;
-  onDkgResultChallenged(listener: (event: DkgResultChallengedEvent) => void): Unsubscribe;
-  onDkgResultApproved(listener: (event: DkgResultApprovedEvent) => void): Unsubscribe;
-  onDkgTimedOut(listener: (event: DkgTimedOutEvent) => void): Unsubscribe;
-  /** The same validation a challenge runs; `reason` says what is wrong. */
-  isDkgResultValid(result: DkgResult): Promise<{ valid: boolean; reason?: string }>;
-  submitDkgResult(result: DkgResult): Promise<void>;
-  challengeDkgResult(result: DkgResult): Promise<void>;
-  approveDkgResult(result: DkgResult): Promise<void>;
-  notifyDkgTimeout(): Promise<void>;
-}
+export type DkgFlow = ContractOf<DkgFlowApi>;
 
 /** The wallet registry as a node uses it; calls are sent as the node's operator. */
-export interface WalletRegistry extends DkgFlow {
-  onWalletRegistered(listener: (event: WalletRegisteredEvent) => void): Unsubscribe;
-  registeredWallets(): Promise<WalletRegisteredEvent[]>;
-  /** The wallet owner's request (the Bridge's, on mainnet): starts a DKG. */
-  requestNewWallet(): Promise<void>;
-  /** The nonce the wallet's next inactivity claim must carry. */
-  inactivityClaimNonce(walletId: string): Promise<number>;
-  /** Sent by a wallet member; refused when the nonce moved on or the signatures fall short. */
-  submitInactivityClaim(claim: InactivityClaim): Promise<void>;
-  onInactivityClaimed(listener: (event: InactivityClaimedEvent) => void): Unsubscribe;
-}
+export type WalletRegistry = ContractOf<typeof walletRegistryApi>;
 
 /**
- * The DKG part of a registry, as the DKG executor uses it: the wallet registry's (through
- * `walletDkgRegistry`) and the random beacon's. `onGroupRegistered` is the registry's
- * "group created" event (WalletRegistered, BeaconGroupRegistered).
+ * The DKG part of a registry, as the DKG executor uses it: the wallet registry and the random
+ * beacon are both one. `onGroupRegistered` is the registry's "group created" event
+ * (WalletRegistered, BeaconGroupRegistered).
  */
 export interface DkgRegistry extends DkgFlow {
   onGroupRegistered(
     listener: (event: { readonly groupPublicKey: Uint8Array; readonly blockNumber: number }) => void,
   ): Unsubscribe;
-}
-
-/** The wallet registry seen as a DkgRegistry (its group event is WalletRegistered). */
-export function walletDkgRegistry(registry: WalletRegistry): DkgRegistry {
-  return {
-    dkgParameters: () => registry.dkgParameters(),
-    dkgState: () => registry.dkgState(),
-    selectGroup: (seed) => registry.selectGroup(seed),
-    onDkgStarted: (listener) => registry.onDkgStarted(listener),
-    onDkgResultSubmitted: (listener) => registry.onDkgResultSubmitted(listener),
-    onDkgResultChallenged: (listener) => registry.onDkgResultChallenged(listener),
-    onDkgResultApproved: (listener) => registry.onDkgResultApproved(listener),
-    onDkgTimedOut: (listener) => registry.onDkgTimedOut(listener),
-    onGroupRegistered: (listener) => registry.onWalletRegistered(listener),
-    isDkgResultValid: (result) => registry.isDkgResultValid(result),
-    submitDkgResult: (result) => registry.submitDkgResult(result),
-    challengeDkgResult: (result) => registry.challengeDkgResult(result),
-    approveDkgResult: (result) => registry.approveDkgResult(result),
-    notifyDkgTimeout: () => registry.notifyDkgTimeout(),
-  };
 }
 
 // --- random beacon ------------------------------------------------------------------------
@@ -233,23 +192,7 @@ export interface RelayEntryTimedOutEvent {
 }
 
 /** The random beacon: its group DKG (a DkgRegistry) and relay entries. */
-export interface RandomBeacon extends DkgRegistry {
-  beaconParameters(): Promise<BeaconParameters>;
-  onGroupRegistered(listener: (event: BeaconGroupRegisteredEvent) => void): Unsubscribe;
-  groups(): Promise<BeaconGroupRegisteredEvent[]>;
-  /** Starts a beacon group DKG (on devnets, by anyone). */
-  requestNewGroup(): Promise<void>;
-  /** Requests a relay entry from a group chosen by the last entry (on devnets, by anyone). */
-  requestRelayEntry(): Promise<void>;
-  currentRelayRequest(): Promise<RelayEntryRequestedEvent | undefined>;
-  /** The last accepted entry (the genesis entry before the first). */
-  lastEntry(): Promise<Uint8Array>;
-  submitRelayEntry(requestId: number, entry: Uint8Array): Promise<void>;
-  reportRelayEntryTimeout(requestId: number): Promise<void>;
-  onRelayEntryRequested(listener: (event: RelayEntryRequestedEvent) => void): Unsubscribe;
-  onRelayEntrySubmitted(listener: (event: RelayEntrySubmittedEvent) => void): Unsubscribe;
-  onRelayEntryTimedOut(listener: (event: RelayEntryTimedOutEvent) => void): Unsubscribe;
-}
+export type RandomBeacon = ContractOf<typeof randomBeaconApi>;
 
 /** Everything a node needs from the chain, bound to its operator. */
 export interface Chain {

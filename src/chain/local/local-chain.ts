@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { ChainEventName, ChainEvents } from '../events.js';
+import { type DkgFlowApi, randomBeaconApi, walletRegistryApi } from '../api/chain-api.js';
+import type { MethodsOf } from '../api/definition.js';
+import { type EventSource, subscriptionsOf } from '../api/subscriptions.js';
+import { CHAIN_EVENT_NAMES, type ChainEventName, type ChainEvents } from '../events.js';
 import {
   type Address,
-  type BlockCounter,
   type Chain,
   ChainError,
   type DkgParameters,
@@ -67,6 +69,47 @@ function warnListenerError(error: unknown): void {
   );
 }
 
+type LocalEmitters = { readonly [K in ChainEventName]: AsyncEmitter<ChainEvents[K]> };
+
+function emittersOf(registry: WalletRegistryContract, beacon: RandomBeaconContract): LocalEmitters {
+  return {
+    DkgStarted: registry.events.dkgStarted,
+    DkgResultSubmitted: registry.events.dkgResultSubmitted,
+    DkgResultChallenged: registry.events.dkgResultChallenged,
+    DkgResultApproved: registry.events.dkgResultApproved,
+    DkgTimedOut: registry.events.dkgTimedOut,
+    WalletRegistered: registry.events.walletRegistered,
+    InactivityClaimed: registry.events.inactivityClaimed,
+    BeaconDkgStarted: beacon.dkg.events.dkgStarted,
+    BeaconDkgResultSubmitted: beacon.dkg.events.dkgResultSubmitted,
+    BeaconDkgResultChallenged: beacon.dkg.events.dkgResultChallenged,
+    BeaconDkgResultApproved: beacon.dkg.events.dkgResultApproved,
+    BeaconDkgTimedOut: beacon.dkg.events.dkgTimedOut,
+    BeaconGroupRegistered: beacon.events.groupRegistered,
+    RelayEntryRequested: beacon.events.relayEntryRequested,
+    RelayEntrySubmitted: beacon.events.relayEntrySubmitted,
+    RelayEntryTimedOut: beacon.events.relayEntryTimedOut,
+  };
+}
+
+/** A registry contract's DKG flow (the wallet registry's or the beacon's), its transactions sent by `sender`. */
+function dkgFlowMethods(
+  contract: WalletRegistryContract,
+  sender: Address,
+  transaction: (run: () => void) => Promise<void>,
+): MethodsOf<DkgFlowApi> {
+  return {
+    dkgParameters: async () => ({ ...contract.params }),
+    dkgState: async () => contract.state(),
+    selectGroup: async (seed) => contract.selectGroup(seed),
+    isDkgResultValid: async (result) => contract.validity(result),
+    submitDkgResult: (result) => transaction(() => contract.submit(sender, result)),
+    challengeDkgResult: (result) => transaction(() => contract.challenge(sender, result)),
+    approveDkgResult: (result) => transaction(() => contract.approve(sender, result)),
+    notifyDkgTimeout: () => transaction(() => contract.notifyTimeout()),
+  };
+}
+
 /**
  * An embedded chain in one process: blocks, a stake-weighted operator pool and the wallet
  * registry's DKG flow. Nodes get a `Chain` bound to their operator from `connect`.
@@ -79,6 +122,8 @@ export class LocalChain {
   private readonly pool: SortitionPool;
   private readonly registry: WalletRegistryContract;
   private readonly beacon: RandomBeaconContract;
+  /** The contract emitter behind each chain event. */
+  private readonly emitters: LocalEmitters;
   private readonly operatorListeners = new Set<{ readonly listener: (address: Address) => void }>();
   private closed = false;
 
@@ -101,6 +146,7 @@ export class LocalChain {
       { ...DEFAULT_RELAY_PARAMETERS, ...options.relay },
       onListenerError,
     );
+    this.emitters = emittersOf(this.registry, this.beacon);
     this.chainId = options.state?.chainId ?? randomBytes(16).toString('hex');
     if (options.state) this.restore(options.state);
     this.recordEvents();
@@ -138,55 +184,23 @@ export class LocalChain {
   connect(operator: Address): Chain {
     const sender = operator.toLowerCase();
     if (!ADDRESS.test(sender)) throw new ChainError(`not an operator address: ${operator}`);
-    const registry = this.registry;
-    const blocks = this.blocks;
+    const { registry, beacon, blocks } = this;
     const transaction = async (run: () => void): Promise<void> => {
       this.ensureOpen();
       run();
     };
-    const blockCounter: BlockCounter = {
-      currentBlock: () => blocks.currentBlock(),
-      waitForBlock: (height, signal) => blocks.waitForBlock(height, signal),
-      watchBlocks: (listener) => blocks.watchBlocks(listener),
-      blockHash: (height) => blocks.blockHash(height),
-    };
+    const events: EventSource = (name, listener) => this.emitters[name].on(listener);
     const walletRegistry: WalletRegistry = {
-      dkgParameters: async () => ({ ...registry.params }),
-      dkgState: async () => registry.state(),
-      selectGroup: async (seed) => registry.selectGroup(seed),
-      onDkgStarted: (listener) => registry.events.dkgStarted.on(listener),
-      onDkgResultSubmitted: (listener) => registry.events.dkgResultSubmitted.on(listener),
-      onDkgResultChallenged: (listener) => registry.events.dkgResultChallenged.on(listener),
-      onDkgResultApproved: (listener) => registry.events.dkgResultApproved.on(listener),
-      onDkgTimedOut: (listener) => registry.events.dkgTimedOut.on(listener),
-      onWalletRegistered: (listener) => registry.events.walletRegistered.on(listener),
-      isDkgResultValid: async (result) => registry.validity(result),
-      submitDkgResult: (result) => transaction(() => registry.submit(sender, result)),
-      challengeDkgResult: (result) => transaction(() => registry.challenge(sender, result)),
-      approveDkgResult: (result) => transaction(() => registry.approve(sender, result)),
-      notifyDkgTimeout: () => transaction(() => registry.notifyTimeout()),
+      ...subscriptionsOf(walletRegistryApi, events),
+      ...dkgFlowMethods(registry, sender, transaction),
       registeredWallets: async () => registry.registeredWallets(),
       requestNewWallet: () => transaction(() => registry.requestNewWallet()),
       inactivityClaimNonce: async (walletId) => registry.inactivityClaimNonce(walletId),
       submitInactivityClaim: (claim) => transaction(() => registry.claimInactivity(sender, claim)),
-      onInactivityClaimed: (listener) => registry.events.inactivityClaimed.on(listener),
     };
-    const beacon = this.beacon;
     const randomBeacon: RandomBeacon = {
-      dkgParameters: async () => ({ ...beacon.dkg.params }),
-      dkgState: async () => beacon.dkg.state(),
-      selectGroup: async (seed) => beacon.dkg.selectGroup(seed),
-      onDkgStarted: (listener) => beacon.dkg.events.dkgStarted.on(listener),
-      onDkgResultSubmitted: (listener) => beacon.dkg.events.dkgResultSubmitted.on(listener),
-      onDkgResultChallenged: (listener) => beacon.dkg.events.dkgResultChallenged.on(listener),
-      onDkgResultApproved: (listener) => beacon.dkg.events.dkgResultApproved.on(listener),
-      onDkgTimedOut: (listener) => beacon.dkg.events.dkgTimedOut.on(listener),
-      onGroupRegistered: (listener) => beacon.events.groupRegistered.on(listener),
-      isDkgResultValid: async (result) => beacon.dkg.validity(result),
-      submitDkgResult: (result) => transaction(() => beacon.dkg.submit(sender, result)),
-      challengeDkgResult: (result) => transaction(() => beacon.dkg.challenge(sender, result)),
-      approveDkgResult: (result) => transaction(() => beacon.dkg.approve(sender, result)),
-      notifyDkgTimeout: () => transaction(() => beacon.dkg.notifyTimeout()),
+      ...subscriptionsOf(randomBeaconApi, events),
+      ...dkgFlowMethods(beacon.dkg, sender, transaction),
       beaconParameters: async () => beacon.params,
       groups: async () => beacon.groups(),
       requestNewGroup: () => transaction(() => beacon.dkg.requestNewWallet()),
@@ -197,13 +211,15 @@ export class LocalChain {
         transaction(() => beacon.submitRelayEntry(sender, requestId, entry)),
       reportRelayEntryTimeout: (requestId) =>
         transaction(() => beacon.reportRelayEntryTimeout(sender, requestId)),
-      onRelayEntryRequested: (listener) => beacon.events.relayEntryRequested.on(listener),
-      onRelayEntrySubmitted: (listener) => beacon.events.relayEntrySubmitted.on(listener),
-      onRelayEntryTimedOut: (listener) => beacon.events.relayEntryTimedOut.on(listener),
     };
     return {
       operator: sender,
-      blocks: blockCounter,
+      blocks: {
+        currentBlock: () => blocks.currentBlock(),
+        waitForBlock: (height, signal) => blocks.waitForBlock(height, signal),
+        watchBlocks: (listener) => blocks.watchBlocks(listener),
+        blockHash: (height) => blocks.blockHash(height),
+      },
       operatorRegistry: { operators: async () => this.pool.operators() },
       walletRegistry,
       randomBeacon,
@@ -231,24 +247,11 @@ export class LocalChain {
 
   /** Logs every event the chain's contracts emit, under its wire name, at its block. */
   private recordEvents(): void {
-    const record = <K extends ChainEventName>(name: K, emitter: AsyncEmitter<ChainEvents[K]>) =>
-      emitter.on((data) => this.events.append(name, data, data.blockNumber));
-    for (const [prefix, flow] of [
-      ['', this.registry.events],
-      ['Beacon', this.beacon.dkg.events],
-    ] as const) {
-      record(`${prefix}DkgStarted`, flow.dkgStarted);
-      record(`${prefix}DkgResultSubmitted`, flow.dkgResultSubmitted);
-      record(`${prefix}DkgResultChallenged`, flow.dkgResultChallenged);
-      record(`${prefix}DkgResultApproved`, flow.dkgResultApproved);
-      record(`${prefix}DkgTimedOut`, flow.dkgTimedOut);
-    }
-    record('WalletRegistered', this.registry.events.walletRegistered);
-    record('InactivityClaimed', this.registry.events.inactivityClaimed);
-    record('BeaconGroupRegistered', this.beacon.events.groupRegistered);
-    record('RelayEntryRequested', this.beacon.events.relayEntryRequested);
-    record('RelayEntrySubmitted', this.beacon.events.relayEntrySubmitted);
-    record('RelayEntryTimedOut', this.beacon.events.relayEntryTimedOut);
+    for (const name of CHAIN_EVENT_NAMES) this.record(name);
+  }
+
+  private record<K extends ChainEventName>(name: K): void {
+    this.emitters[name].on((data) => this.events.append(name, data, data.blockNumber));
   }
 
   private ensureOpen(): void {

@@ -1,36 +1,31 @@
 import { type OperatorKey, signWithOperatorKey } from '../../crypto/operator-key.js';
-import type { Logger } from '../../log.js';
+import { type Logger, reasonOf } from '../../log.js';
+import {
+  blockCounterApi,
+  operatorRegistryApi,
+  randomBeaconApi,
+  walletRegistryApi,
+} from '../api/chain-api.js';
+import { CHAIN_EVENT_SCHEMAS } from '../api/schemas.js';
+import { type EventSource, subscriptionsOf } from '../api/subscriptions.js';
 import { BlockNotifier } from '../block-notifier.js';
+import { type ChainEventName, type ChainEvents, isChainEventName } from '../events.js';
 import { AsyncEmitter } from '../local/async-emitter.js';
 import {
   type Address,
-  type BeaconGroupRegisteredEvent,
-  type BeaconParameters,
   type BlockCounter,
   type Chain,
   ChainError,
-  type DkgFlow,
-  type DkgParameters,
-  type DkgResult,
-  type DkgState,
   type OperatorRegistry,
   type RandomBeacon,
-  type RelayEntryRequestedEvent,
   type Unsubscribe,
-  type WalletRegisteredEvent,
   type WalletRegistry,
 } from '../types.js';
-import {
-  CHAIN_EVENT_NAMES,
-  type ChainEventName,
-  type ChainEvents,
-  dkgFlowMethodName,
-  helloMessage,
-  RpcCode,
-} from './protocol.js';
-import type { LoggedEvent } from '../events.js';
 import { type EventCursor, type EventCursorStore, MemoryEventCursorStore } from './event-cursor.js';
+import { helloMessage, RpcCode } from './protocol.js';
+import { answerOf, type RpcCall, remoteMethods } from './remote-methods.js';
 import { ChainRpcError, openSocket, RpcConnection } from './rpc-connection.js';
+import { blockNotification, type EventsPage, sessionApi, wireEvent } from './session-api.js';
 
 export interface ChainClientOptions {
   /** tcp://host:port of a chain server. */
@@ -53,19 +48,10 @@ export interface ChainClientOptions {
   readonly holdEvents?: boolean;
 }
 
-/** The answer to `subscribeEvents`. */
-interface EventsPage {
-  readonly chainId: string;
-  readonly head: number;
-  readonly events: readonly LoggedEvent[];
-  readonly truncated: boolean;
-  readonly more: boolean;
-}
-
 const MAX_RECONNECT_DELAY_MS = 5_000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
-type Emitters = { [K in ChainEventName]: AsyncEmitter<ChainEvents[K]> };
+type WireEvent = EventsPage['events'][number];
 
 function parseChainUrl(url: string): { host: string; port: number } {
   let parsed: URL | undefined;
@@ -87,7 +73,7 @@ export function connectChain(options: ChainClientOptions): Promise<ChainClient> 
 }
 
 /**
- * The chain served by a chain server, as `key`'s operator. Calls are RPCs (they reject with
+ * The chain served by a chain server, acting for `key`'s operator. Calls are RPCs (they reject with
  * a ChainError while disconnected); blocks and events are pushed by the server. When the
  * connection drops the client reconnects by itself; the blocks of the gap are skipped (the
  * height jumps), its events are replayed from the server's event log, each delivered once.
@@ -101,7 +87,9 @@ export class ChainClient implements Chain {
 
   private connection: RpcConnection | undefined;
   private readonly connectionListeners = new Set<{ readonly listener: (connected: boolean) => void }>();
-  private readonly emitters: Emitters;
+  /** Each event name's emitter, created when first subscribed to or delivered. */
+  private readonly emitters = new Map<ChainEventName, AsyncEmitter<unknown>>();
+  private readonly onListenerError: (error: unknown) => void;
   private readonly blockNotifier: BlockNotifier;
   private height = 0;
   private reconnectDelayMs: number;
@@ -112,7 +100,7 @@ export class ChainClient implements Chain {
   private cursor: EventCursor | undefined;
   private eventsWanted: boolean;
   /** While a subscription's replay runs: live events of its connection wait here. */
-  private replay: { readonly connection: RpcConnection; readonly pending: LoggedEvent[] } | undefined;
+  private replay: { readonly connection: RpcConnection; readonly pending: WireEvent[] } | undefined;
   private cursorSaveFailed = false;
 
   private constructor(
@@ -128,25 +116,29 @@ export class ChainClient implements Chain {
       this.cursor = this.cursorStore.load();
     } catch (err) {
       options.log.warn(
-        { err: (err as Error).message },
+        { err: reasonOf(err) },
         'ignoring the chain event cursor: starting at the newest event',
       );
     }
-    const onListenerError = (error: unknown) =>
-      options.log.warn(
-        { err: error instanceof Error ? error.message : String(error) },
-        'chain listener threw',
-      );
-    this.blockNotifier = new BlockNotifier(onListenerError);
-    this.emitters = Object.fromEntries(
-      CHAIN_EVENT_NAMES.map((name) => [name, new AsyncEmitter(onListenerError)]),
-    ) as Emitters;
-    this.blocks = this.blockCounter();
-    this.operatorRegistry = {
-      operators: async () => (await this.call('operators')) as { address: Address; stake: bigint }[],
+    this.onListenerError = (error: unknown) =>
+      options.log.warn({ err: reasonOf(error) }, 'chain listener threw');
+    this.blockNotifier = new BlockNotifier(this.onListenerError);
+    const call: RpcCall = (rpcName, params) => this.call(rpcName, params);
+    const events: EventSource = (name, listener) => this.on(name, listener);
+    this.blocks = {
+      ...remoteMethods(blockCounterApi, call),
+      watchBlocks: (listener) => this.blockNotifier.watch(listener),
+      waitForBlock: (height, signal) => this.blockNotifier.wait(this.height, height, signal),
     };
-    this.walletRegistry = this.registry();
-    this.randomBeacon = this.beacon();
+    this.operatorRegistry = remoteMethods(operatorRegistryApi, call);
+    this.walletRegistry = {
+      ...remoteMethods(walletRegistryApi, call),
+      ...subscriptionsOf(walletRegistryApi, events),
+    };
+    this.randomBeacon = {
+      ...remoteMethods(randomBeaconApi, call),
+      ...subscriptionsOf(randomBeaconApi, events),
+    };
   }
 
   /** See connectChain. */
@@ -156,7 +148,7 @@ export class ChainClient implements Chain {
       await client.attach();
     } catch (err) {
       await client.close();
-      throw new Error(`cannot connect to the chain server at ${options.url}: ${(err as Error).message}`);
+      throw new Error(`cannot connect to the chain server at ${options.url}: ${reasonOf(err)}`);
     }
     return client;
   }
@@ -174,10 +166,11 @@ export class ChainClient implements Chain {
     };
   }
 
-  /** Stakes this client's operator key (devnet self-staking); an earlier registration counts as success. */
+  /** Stakes this client's operator key (devnet self-staking); an earlier registration is success too. */
   async registerOperator(stake: bigint): Promise<{ address: Address; alreadyRegistered: boolean }> {
     try {
-      const { address } = (await this.call('registerOperator', { stake })) as { address: Address };
+      const answer = await this.call('registerOperator', { stake });
+      const { address } = answerOf(sessionApi.registerOperator.result, 'registerOperator', answer);
       return { address, alreadyRegistered: false };
     } catch (err) {
       if (err instanceof ChainRpcError && err.code === RpcCode.alreadyRegistered) {
@@ -213,7 +206,7 @@ export class ChainClient implements Chain {
     this.connection = undefined;
     this.blockNotifier.close('chain client is closed');
     this.connectionListeners.clear();
-    for (const emitter of Object.values(this.emitters)) emitter.clear();
+    for (const emitter of this.emitters.values()) emitter.clear();
   }
 
   /** One connection attempt: TCP, hello, authenticate, then the current height. */
@@ -226,16 +219,19 @@ export class ChainClient implements Chain {
     });
     try {
       const hello = await connection.call('hello', { publicKey: key.publicKey }, HANDSHAKE_TIMEOUT_MS);
-      const nonce = (hello as { nonce?: unknown } | null)?.nonce;
-      if (!(nonce instanceof Uint8Array)) throw new Error('the server sent no hello nonce');
+      const parsed = sessionApi.hello.result.safeParse(hello);
+      if (!parsed.success) throw new Error('the server sent no hello nonce');
+      const { nonce } = parsed.data;
       const signature = signWithOperatorKey(key, helloMessage(nonce));
       await connection.call('authenticate', { signature }, HANDSHAKE_TIMEOUT_MS);
-      const height = (await connection.call('currentBlock', {}, HANDSHAKE_TIMEOUT_MS)) as number;
+      const { currentBlock } = blockCounterApi;
+      const answer = await connection.call(currentBlock.rpcName, {}, HANDSHAKE_TIMEOUT_MS);
+      const height = answerOf(currentBlock.result, currentBlock.rpcName, answer);
       if (this.closed) throw new ChainError('chain client is closed');
       if (!connection.isOpen) throw new ChainError('chain connection lost');
       this.connection = connection;
       this.syncHeight(height);
-      // Listeners may call the chain as soon as a replayed event reaches them: the connection is set.
+      // Listeners may call the chain once a replayed event reaches them: the connection is set.
       if (this.eventsWanted) await this.subscribe(connection);
     } catch (err) {
       connection.destroy();
@@ -250,15 +246,13 @@ export class ChainClient implements Chain {
    * meanwhile wait until the replay is done. Delivery skips what the cursor has passed.
    */
   private async subscribe(connection: RpcConnection): Promise<void> {
-    const pending: LoggedEvent[] = [];
+    const pending: WireEvent[] = [];
     this.replay = { connection, pending };
     try {
       for (let first = true; ; first = false) {
-        const page = (await connection.call(
-          'subscribeEvents',
-          { chainId: this.cursor?.chainId, after: this.cursor?.seq },
-          this.callTimeoutMs,
-        )) as EventsPage;
+        const params = { chainId: this.cursor?.chainId, after: this.cursor?.seq };
+        const answer = await connection.call('subscribeEvents', params, this.callTimeoutMs);
+        const page = answerOf(sessionApi.subscribeEvents.result, 'subscribeEvents', answer);
         if (first) this.adopt(page);
         if (page.truncated) {
           this.options.log.warn(
@@ -289,15 +283,34 @@ export class ChainClient implements Chain {
     this.moveCursor({ chainId: page.chainId, seq: page.head, block: this.height });
   }
 
-  private deliver(event: LoggedEvent): void {
+  private deliver(event: WireEvent): void {
     const cursor = this.cursor;
     if (!cursor || event.seq <= cursor.seq) return; // delivered before
-    if (!CHAIN_EVENT_NAMES.includes(event.name) || !Number.isInteger(event.block)) return;
+    if (!isChainEventName(event.name) || !Number.isInteger(event.block)) return;
     if (event.seq > cursor.seq + 1) {
       this.options.log.warn({ from: cursor.seq + 1, to: event.seq - 1 }, 'chain events missing');
     }
-    (this.emitters[event.name] as AsyncEmitter<unknown>).emit(event.data);
+    this.emitter(event.name).emit(event.data);
     this.moveCursor({ chainId: cursor.chainId, seq: event.seq, block: event.block });
+  }
+
+  /** Listeners get an event's data once it has the event's shape (`CHAIN_EVENT_SCHEMAS`). */
+  private on<K extends ChainEventName>(name: K, listener: (event: ChainEvents[K]) => void): Unsubscribe {
+    const schema = CHAIN_EVENT_SCHEMAS[name];
+    return this.emitter(name).on((data) => {
+      const parsed = schema.safeParse(data);
+      if (parsed.success) listener(parsed.data);
+      else this.options.log.warn({ event: name }, 'dropping a chain event whose data is malformed');
+    });
+  }
+
+  private emitter(name: ChainEventName): AsyncEmitter<unknown> {
+    let emitter = this.emitters.get(name);
+    if (!emitter) {
+      emitter = new AsyncEmitter<unknown>(this.onListenerError);
+      this.emitters.set(name, emitter);
+    }
+    return emitter;
   }
 
   private moveCursor(cursor: EventCursor): void {
@@ -307,7 +320,7 @@ export class ChainClient implements Chain {
       this.cursorSaveFailed = false;
     } catch (err) {
       if (!this.cursorSaveFailed) {
-        this.options.log.warn({ err: (err as Error).message }, 'cannot save the chain event cursor');
+        this.options.log.warn({ err: reasonOf(err) }, 'cannot save the chain event cursor');
       }
       this.cursorSaveFailed = true;
     }
@@ -343,12 +356,12 @@ export class ChainClient implements Chain {
       try {
         listener(connected);
       } catch (err) {
-        this.options.log.warn({ err: (err as Error).message }, 'connection listener threw');
+        this.options.log.warn({ err: reasonOf(err) }, 'connection listener threw');
       }
     }
   }
 
-  private call(method: string, params: object = {}): Promise<unknown> {
+  private call(method: string, params: object): Promise<unknown> {
     const connection = this.connection;
     if (this.closed) return Promise.reject(new ChainError('chain client is closed'));
     if (!connection?.isOpen) {
@@ -358,13 +371,14 @@ export class ChainClient implements Chain {
   }
 
   private onNotification(connection: RpcConnection, method: string, params: unknown): void {
-    const fields = (params ?? {}) as Record<string, unknown>;
-    if (method === 'block' && typeof fields.height === 'number') {
-      this.advanceTo(fields.height);
-    } else if (method === 'event' && typeof fields.seq === 'number') {
-      const event = fields as unknown as LoggedEvent;
-      if (this.replay?.connection === connection) this.replay.pending.push(event);
-      else if (this.connection === connection) this.deliver(event);
+    if (method === 'block') {
+      const block = blockNotification.safeParse(params);
+      if (block.success) this.advanceTo(block.data.height);
+    } else if (method === 'event') {
+      const parsed = wireEvent.safeParse(params);
+      if (!parsed.success) return;
+      if (this.replay?.connection === connection) this.replay.pending.push(parsed.data);
+      else if (this.connection === connection) this.deliver(parsed.data);
     }
   }
 
@@ -382,84 +396,5 @@ export class ChainClient implements Chain {
     if (height <= this.height) return;
     this.height = height;
     this.blockNotifier.announce(height);
-  }
-
-  private blockCounter(): BlockCounter {
-    return {
-      currentBlock: async () => (await this.call('currentBlock')) as number,
-      blockHash: async (height) => (await this.call('blockHash', { height })) as Uint8Array,
-      watchBlocks: (listener) => this.blockNotifier.watch(listener),
-      waitForBlock: (height, signal) => this.blockNotifier.wait(this.height, height, signal),
-    };
-  }
-
-  private on<K extends ChainEventName>(name: K) {
-    return (listener: (event: ChainEvents[K]) => void): Unsubscribe => this.emitters[name].on(listener);
-  }
-
-  private async send(method: string, params?: object): Promise<void> {
-    await this.call(method, params);
-  }
-
-  /**
-   * The DKG flow of a registry: the wallet registry's methods and events, or the random
-   * beacon's (the same names with a `beacon`/`Beacon` prefix on the server).
-   */
-  private dkgFlow(prefix: '' | 'beacon'): DkgFlow {
-    const method = (name: string) => dkgFlowMethodName(prefix, name);
-    const event = (name: ChainEventName) => this.on((prefix ? `Beacon${name}` : name) as ChainEventName);
-    const send = (name: string, params?: object) => this.send(method(name), params);
-    return {
-      dkgParameters: async () => (await this.call(method('dkgParameters'))) as DkgParameters,
-      dkgState: async () => (await this.call(method('dkgState'))) as DkgState,
-      selectGroup: async (seed) => (await this.call(method('selectGroup'), { seed })) as Address[],
-      onDkgStarted: event('DkgStarted') as DkgFlow['onDkgStarted'],
-      onDkgResultSubmitted: event('DkgResultSubmitted') as DkgFlow['onDkgResultSubmitted'],
-      onDkgResultChallenged: event('DkgResultChallenged') as DkgFlow['onDkgResultChallenged'],
-      onDkgResultApproved: event('DkgResultApproved') as DkgFlow['onDkgResultApproved'],
-      onDkgTimedOut: event('DkgTimedOut') as DkgFlow['onDkgTimedOut'],
-      isDkgResultValid: async (result: DkgResult) =>
-        (await this.call(method('isDkgResultValid'), { result })) as { valid: boolean; reason?: string },
-      submitDkgResult: (result) => send('submitDkgResult', { result }),
-      challengeDkgResult: (result) => send('challengeDkgResult', { result }),
-      approveDkgResult: (result) => send('approveDkgResult', { result }),
-      notifyDkgTimeout: () => send('notifyDkgTimeout'),
-    };
-  }
-
-  private registry(): WalletRegistry {
-    const on = <K extends ChainEventName>(name: K) => this.on(name);
-    const send = (method: string, params?: object) => this.send(method, params);
-    return {
-      ...this.dkgFlow(''),
-      onWalletRegistered: on('WalletRegistered'),
-      registeredWallets: async () => (await this.call('registeredWallets')) as WalletRegisteredEvent[],
-      requestNewWallet: () => send('requestNewWallet'),
-      inactivityClaimNonce: async (walletId) =>
-        (await this.call('inactivityClaimNonce', { walletId })) as number,
-      submitInactivityClaim: (claim) => send('submitInactivityClaim', { claim }),
-      onInactivityClaimed: on('InactivityClaimed'),
-    };
-  }
-
-  private beacon(): RandomBeacon {
-    const on = <K extends ChainEventName>(name: K) => this.on(name);
-    const send = (method: string, params?: object) => this.send(method, params);
-    return {
-      ...this.dkgFlow('beacon'),
-      onGroupRegistered: on('BeaconGroupRegistered'),
-      beaconParameters: async () => (await this.call('beaconParameters')) as BeaconParameters,
-      groups: async () => (await this.call('beaconGroups')) as BeaconGroupRegisteredEvent[],
-      requestNewGroup: () => send('requestNewBeaconGroup'),
-      requestRelayEntry: () => send('requestRelayEntry'),
-      currentRelayRequest: async () =>
-        ((await this.call('currentRelayRequest')) as RelayEntryRequestedEvent | null) ?? undefined,
-      lastEntry: async () => (await this.call('lastRelayEntry')) as Uint8Array,
-      submitRelayEntry: (requestId, entry) => send('submitRelayEntry', { requestId, entry }),
-      reportRelayEntryTimeout: (requestId) => send('reportRelayEntryTimeout', { requestId }),
-      onRelayEntryRequested: on('RelayEntryRequested'),
-      onRelayEntrySubmitted: on('RelayEntrySubmitted'),
-      onRelayEntryTimedOut: on('RelayEntryTimedOut'),
-    };
   }
 }

@@ -1,12 +1,13 @@
 import { createServer, type Socket } from 'node:net';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { operatorAddress, verifyOperatorSignature } from '../../crypto/operator-key.js';
-import type { Logger } from '../../log.js';
+import { type Logger, reasonOf } from '../../log.js';
 import type { LoggedEvent } from '../events.js';
 import type { LocalChain } from '../local/local-chain.js';
 import { type Address, type Chain, ChainError } from '../types.js';
 import { HELLO_NONCE_BYTES, helloMessage, RpcCode } from './protocol.js';
 import { chainMethods, InvalidParamsError, paramsOf } from './server-methods.js';
+import { sessionApi } from './session-api.js';
 import {
   encodeLine,
   errorMessage,
@@ -47,7 +48,7 @@ export interface ChainServer {
   close(): Promise<void>;
 }
 
-/** A refusal with its JSON-RPC code, answered as is. */
+/** A refusal with its JSON-RPC code, answered unchanged. */
 class RpcFailure extends Error {
   constructor(
     readonly code: number,
@@ -124,7 +125,7 @@ class ServerConnection {
     try {
       lines = this.splitter.push(chunk);
     } catch (err) {
-      this.drop((err as Error).message);
+      this.drop(reasonOf(err));
       return;
     }
     for (const line of lines) this.handle(line);
@@ -182,7 +183,7 @@ class ServerConnection {
 
   private hello(params: unknown): { nonce: Uint8Array } {
     if (this.authenticated) throw new RpcFailure(RpcCode.invalidRequest, 'already authenticated');
-    const { publicKey } = paramsOf('hello', params);
+    const { publicKey } = paramsOf(sessionApi.hello.params, params);
     const invalid = () => new InvalidParamsError('publicKey is not a 33-byte compressed secp256k1 key');
     if (publicKey.length !== 33) throw invalid();
     try {
@@ -200,7 +201,7 @@ class ServerConnection {
     if (session.phase === 'authenticated')
       throw new RpcFailure(RpcCode.invalidRequest, 'already authenticated');
     if (session.phase !== 'challenged') throw new RpcFailure(RpcCode.unauthenticated, 'call hello first');
-    const { signature } = paramsOf('authenticate', params);
+    const { signature } = paramsOf(sessionApi.authenticate.params, params);
     this.session = { phase: 'new' }; // one attempt per nonce
     if (!verifyOperatorSignature(session.publicKey, helloMessage(session.nonce), signature)) {
       this.log.warn('chain client failed authentication');
@@ -221,12 +222,12 @@ class ServerConnection {
     return { address };
   }
 
-  /** Self-staking, as devnet operators do: always the connection's own key. */
+  /** Self-staking, like devnet operators: always the connection's own key. */
   private async registerOperator(
     session: Extract<Session, { phase: 'authenticated' }>,
     params: unknown,
   ): Promise<{ address: Address }> {
-    const { stake } = paramsOf('registerOperator', params);
+    const { stake } = paramsOf(sessionApi.registerOperator.params, params);
     const operators = await session.chain.operatorRegistry.operators();
     if (operators.some((operator) => operator.address === session.address)) {
       throw new RpcFailure(RpcCode.alreadyRegistered, `operator ${session.address} is already registered`);
@@ -239,7 +240,7 @@ class ServerConnection {
    * another chain (or none) starts the client at the newest event.
    */
   private subscribeEvents(params: unknown): object {
-    const { chainId, after } = paramsOf('subscribeEvents', params);
+    const { chainId, after } = paramsOf(sessionApi.subscribeEvents.params, params);
     const { chain } = this.context;
     const head = chain.events.head;
     this.subscribed = true;
@@ -261,7 +262,7 @@ function decodeParams(params: unknown): unknown {
   try {
     return fromWire(params);
   } catch (err) {
-    throw new InvalidParamsError(`invalid params: ${(err as Error).message}`);
+    throw new InvalidParamsError(`invalid params: ${reasonOf(err)}`);
   }
 }
 
@@ -330,10 +331,11 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     });
   } catch (err) {
     unsubscribeAll();
-    throw new Error(`chain server cannot listen on ${host}:${options.port}: ${(err as Error).message}`);
+    throw new Error(`chain server cannot listen on ${host}:${options.port}: ${reasonOf(err)}`);
   }
   server.on('error', (err) => log.error({ err: err.message }, 'chain server error'));
-  const port = (server.address() as { port: number }).port;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `tcp://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url }, 'chain server listening');
 

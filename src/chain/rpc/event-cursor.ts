@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { z } from 'zod';
+import { reasonOf } from '../../log.js';
 
 /** The last chain event a client handed to its listeners: where it resumes after a reconnect or restart. */
 export interface EventCursor {
@@ -31,8 +32,8 @@ export class FileEventCursorStore implements EventCursorStore {
     try {
       text = readFileSync(this.path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new Error(`cannot read the chain event cursor ${this.path}: ${(err as Error).message}`);
+      if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return undefined;
+      throw new Error(`cannot read the chain event cursor ${this.path}: ${reasonOf(err)}`);
     }
     let json: unknown;
     try {

@@ -1,5 +1,4 @@
 import { utf8ToBytes } from '@noble/hashes/utils.js';
-export { CHAIN_EVENT_NAMES, type ChainEventName, type ChainEvents } from '../events.js';
 
 /** JSON-RPC error codes: the standard ones and the chain server's own (-32000…-32099). */
 export const RpcCode = {
@@ -25,9 +24,4 @@ export function helloMessage(nonce: Uint8Array): Uint8Array {
   message.set(nonce);
   message.set(HELLO_DOMAIN, nonce.length);
   return message;
-}
-
-/** The RPC name of a DKG flow method: as is for the wallet registry, `beaconDkgState` for the beacon. */
-export function dkgFlowMethodName(prefix: '' | 'beacon', method: string): string {
-  return prefix ? `${prefix}${method[0]!.toUpperCase()}${method.slice(1)}` : method;
 }

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { reasonOf } from '../../log.js';
 import { ChainError } from '../types.js';
 import { RpcCode } from './protocol.js';
 import {
@@ -127,7 +128,7 @@ export class RpcConnection {
           try {
             call.resolve(fromWire(message.result));
           } catch (err) {
-            call.reject(new ChainRpcError(RpcCode.parseError, `malformed answer: ${(err as Error).message}`));
+            call.reject(new ChainRpcError(RpcCode.parseError, `malformed answer: ${reasonOf(err)}`));
           }
         });
       } else {

@@ -9,7 +9,7 @@ export { fromWire, toWire } from '../tagged-json.js';
 
 /** Longest line a chain server accepts from a client. */
 export const MAX_REQUEST_LINE_BYTES = 4 * 1024 * 1024;
-/** Longest line a client accepts from the server (answers such as registeredWallets grow). */
+/** Longest line a client accepts from the server (answers like registeredWallets grow). */
 export const MAX_RESPONSE_LINE_BYTES = 64 * 1024 * 1024;
 
 /** Deepest nesting of arrays and objects accepted; chain messages need fewer than 10 levels. */
@@ -34,7 +34,7 @@ export type RpcMessage =
   | { readonly kind: 'error'; readonly id: RpcId; readonly error: RpcErrorObject }
   | { readonly kind: 'invalid'; readonly id: RpcId; readonly reason: string };
 
-/** One message as a line (tagged JSON + "\n"). */
+/** One message in a line (tagged JSON + "\n"). */
 export function encodeLine(message: object): string {
   return `${JSON.stringify(toWire(message))}\n`;
 }
@@ -53,6 +53,10 @@ export function resultMessage(id: RpcId, result: unknown): object {
 
 export function errorMessage(id: RpcId, code: number, message: string): object {
   return { jsonrpc: '2.0', id, error: { code, message } };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function isId(value: unknown): value is RpcId {
@@ -75,14 +79,14 @@ export function parseLine(line: string): RpcMessage | undefined {
   } catch {
     return undefined;
   }
-  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+  if (!isRecord(message)) {
     return {
       kind: 'invalid',
       id: null,
       reason: 'a message must be a JSON object (batches are not supported)',
     };
   }
-  const fields = message as Record<string, unknown>;
+  const fields = message;
   const id = isId(fields.id) ? fields.id : null;
   if (fields.jsonrpc !== '2.0') return { kind: 'invalid', id, reason: 'jsonrpc must be "2.0"' };
   if ('method' in fields) {
@@ -98,8 +102,8 @@ export function parseLine(line: string): RpcMessage | undefined {
     };
   }
   if ('error' in fields) {
-    const error = fields.error as Record<string, unknown> | null;
-    if (error && typeof error.code === 'number' && typeof error.message === 'string') {
+    const error = fields.error;
+    if (isRecord(error) && typeof error.code === 'number' && typeof error.message === 'string') {
       return { kind: 'error', id, error: { code: error.code, message: error.message } };
     }
     return { kind: 'invalid', id, reason: 'error must have a numeric code and a message' };

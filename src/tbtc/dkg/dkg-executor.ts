@@ -10,7 +10,6 @@ import {
   type DkgResultSubmittedEvent,
   type DkgRegistry,
   type DkgStartedEvent,
-  walletDkgRegistry,
 } from '../../chain/types.js';
 import { type Recorder, stopwatch } from '../../clientinfo/recorder.js';
 import { type OperatorKey, signWithOperatorKey } from '../../crypto/operator-key.js';
@@ -99,7 +98,7 @@ export class DkgExecutor<K = Key> {
   private readonly refused = new Set<string>();
 
   constructor(private readonly options: DkgExecutorOptions<K>) {
-    this.registry = options.registry ?? walletDkgRegistry(options.chain.walletRegistry);
+    this.registry = options.registry ?? options.chain.walletRegistry;
     this.scheme = options.scheme ?? (FROST_DKG_SCHEME as unknown as DkgScheme<K>);
     this.channelName = options.channelName ?? dkgChannelName;
   }
