@@ -1,3 +1,4 @@
+import { randomBytes } from '@noble/hashes/utils.js';
 import { pino } from 'pino';
 import { LocalChain } from '../../src/chain/local/local-chain.js';
 import type { DkgParameters, WalletRegisteredEvent } from '../../src/chain/types.js';
@@ -33,7 +34,14 @@ export function startCluster(options: {
   /** Byzantine operators: index in `stakes` → what they do to their outgoing messages. */
   byzantine?: Readonly<Record<number, Behaviour>>;
 }) {
+  /** The seed of the next DKG when a test chose one (see `chooseSeed`), else a random one. */
+  let nextSeed: Uint8Array | undefined;
   const chain = new LocalChain({
+    random: () => {
+      const seed = nextSeed ?? randomBytes(32);
+      nextSeed = undefined;
+      return seed;
+    },
     blockIntervalMs: options.blockIntervalMs ?? 20,
     dkg: {
       resultSubmissionTimeoutBlocks: 500,
@@ -79,12 +87,28 @@ export function startCluster(options: {
         resolve(event);
       });
     });
+  /**
+   * Makes the next DKG's group one that `want` accepts (tries seeds against the registry's own
+   * selection); returns the group, seat i at index i-1.
+   */
+  const chooseSeed = async (want: (group: readonly string[]) => boolean): Promise<string[]> => {
+    const registry = chain.connect(nodes[0]!.key.address).walletRegistry;
+    for (let attempt = 0; attempt < 100_000; attempt++) {
+      const seed = randomBytes(32);
+      const group = await registry.selectGroup(seed);
+      if (!want(group)) continue;
+      nextSeed = seed;
+      return group;
+    }
+    throw new Error('no seed gives the wanted group');
+  };
   return {
     chain,
     network,
     ticker,
     nodes,
     registered,
+    chooseSeed,
     stop() {
       for (const node of nodes) node.executor.stop();
       stopTicks();

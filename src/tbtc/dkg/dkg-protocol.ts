@@ -59,6 +59,13 @@ export interface DkgOutcome<K = Key> {
   readonly timings: Record<string, number>;
 }
 
+/**
+ * Blocks waited after the complaint phase before equivocators are named. Gossip delivers in
+ * well under a block; the wait covers copies relayed while the last complaint arrived (and, in
+ * one process running many members, event-loop turns, since a block ticks at most once a turn).
+ */
+export const EQUIVOCATION_GRACE_BLOCKS = 3;
+
 export class DkgFailedError extends Error {
   override name = 'DkgFailedError';
 }
@@ -277,9 +284,9 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
   );
   deadline += timing.complaintBlocks;
   const complaints = await inbox.collect(complaintsCodec, qualified, deadline, blocks, signal);
-  // Gossip relays every valid message to every subscriber: one more block lets a conflicting
+  // Gossip relays every valid message to every subscriber: a few more blocks let a conflicting
   // copy that is still in flight reach this node before it names the equivocators.
-  await blocks.waitForBlock((await blocks.currentBlock()) + 1, signal);
+  await blocks.waitForBlock((await blocks.currentBlock()) + EQUIVOCATION_GRACE_BLOCKS, signal);
   step('complaintsWait');
 
   // Equivocators (two different messages of one type) lose all their seats; their complaints,
