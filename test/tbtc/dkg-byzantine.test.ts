@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { equivocate, rewrite, withhold } from '../helpers/byzantine.js';
 import { type AttackOptions, runAttack } from '../helpers/dkg-attack.js';
@@ -110,4 +111,25 @@ test('round 2 withheld from one member: gossip relays it, so all honest nodes ag
     excluded: false,
     behaviour: (scene) => withhold('tbtc-dkg/round2', (operator) => operator === scene.victim),
   });
+});
+
+test('production shape, 100 seats / threshold 51 / quorum 90: an operator with 9 seats framing by omission loses exactly those 9', {
+  timeout: 900_000,
+}, async () => {
+  const { group, scene } = await runAttack({
+    // Few operators with many seats each keeps this as cheap as the shape allows.
+    stakes: [25n, 25n, 20n, 20n, 10n],
+    dkg: { groupSize: 100, groupQuorum: 90, honestThreshold: 51 },
+    attacker: 4,
+    attackerSeats: 9,
+    excluded: true,
+    // Slow blocks: one node's share of the work must fit in a phase on a shared 2-core machine.
+    blockIntervalMs: 1_000,
+    behaviour: (scene) =>
+      rewrite<Announcement>('tbtc-dkg/announcement', (p) => {
+        delete p.ephemeralKeys[scene.victim];
+        return p;
+      }),
+  });
+  assert.equal(group.filter((op) => op === scene.attacker).length, 9);
 });
