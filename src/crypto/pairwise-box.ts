@@ -19,6 +19,25 @@ export function generateEphemeralKey(): EphemeralKey {
   return { privateKey, publicKey: secp256k1.getPublicKey(privateKey, true) };
 }
 
+/** Length of an announced ephemeral public key (compressed secp256k1 point). */
+export const EPHEMERAL_PUBLIC_KEY_BYTES = 33;
+
+/** Whether bytes from a peer are a usable ephemeral public key: a compressed, valid curve point. */
+export function validPublicKey(bytes: Uint8Array): boolean {
+  if (bytes.length !== EPHEMERAL_PUBLIC_KEY_BYTES) return false;
+  try {
+    secp256k1.Point.fromBytes(bytes).assertValidity();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether revealed bytes are a valid ephemeral private key (a scalar in [1, n)). */
+export function validPrivateKey(bytes: Uint8Array): boolean {
+  return bytes.length === 32 && secp256k1.utils.isValidSecretKey(bytes);
+}
+
 export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
   return secp256k1.getPublicKey(privateKey, true);
 }

@@ -1,4 +1,5 @@
 import type { Key } from '@noble/curves/abstract/frost.js';
+import { randomBytes } from '@noble/hashes/utils.js';
 import { pino } from 'pino';
 import { LocalChain } from '../../src/chain/local/local-chain.js';
 import type { DkgParameters, WalletRegisteredEvent } from '../../src/chain/types.js';
@@ -46,7 +47,14 @@ export function startCluster(options: {
    */
   storageDir?: string;
 }) {
+  /** The seed of the next DKG when a test chose one (see `chooseSeed`), else a random one. */
+  let nextSeed: Uint8Array | undefined;
   const chain = new LocalChain({
+    random: () => {
+      const seed = nextSeed ?? randomBytes(32);
+      nextSeed = undefined;
+      return seed;
+    },
     blockIntervalMs: options.blockIntervalMs ?? 20,
     dkg: {
       resultSubmissionTimeoutBlocks: 500,
@@ -113,12 +121,28 @@ export function startCluster(options: {
         resolve(event);
       });
     });
+  /**
+   * Makes the next DKG's group one that `want` accepts (tries seeds against the registry's own
+   * selection); returns the group, seat i at index i-1.
+   */
+  const chooseSeed = async (want: (group: readonly string[]) => boolean): Promise<string[]> => {
+    const registry = chain.connect(nodes[0]!.key.address).walletRegistry;
+    for (let attempt = 0; attempt < 100_000; attempt++) {
+      const seed = randomBytes(32);
+      const group = await registry.selectGroup(seed);
+      if (!want(group)) continue;
+      nextSeed = seed;
+      return group;
+    }
+    throw new Error('no seed gives the wanted group');
+  };
   return {
     chain,
     network,
     ticker,
     nodes,
     registered,
+    chooseSeed,
     stop() {
       for (const node of nodes) {
         node.executor.stop();

@@ -1,5 +1,6 @@
 import type { Key } from '@noble/curves/abstract/frost.js';
-import { schnorr_FROST } from '@noble/curves/secp256k1.js';
+import { schnorr, schnorr_FROST, secp256k1 } from '@noble/curves/secp256k1.js';
+import { hexToBytes } from '@noble/hashes/utils.js';
 
 /** Signs with the given key packages, coordinator-style, with fresh nonces. */
 export function frostSign(keys: Key[], message: Uint8Array): Uint8Array {
@@ -17,4 +18,28 @@ export function frostSign(keys: Key[], message: Uint8Array): Uint8Array {
     );
   });
   return schnorr_FROST.aggregate(pub, commitments, message, sigShares);
+}
+
+const Fn = secp256k1.Point.Fn;
+
+/**
+ * Interpolates the seats' signing shares at 0 by hand (Lagrange over their seat numbers, in
+ * noble's scalar field): the group secret when there are at least `threshold` of them.
+ */
+export function interpolateSecret(keys: Key[]): bigint {
+  const xs = keys.map((key) => Fn.fromBytes(hexToBytes(key.secret.identifier)));
+  let secret = Fn.ZERO;
+  keys.forEach((key, i) => {
+    let lambda = Fn.ONE;
+    xs.forEach((xj, j) => {
+      if (j !== i) lambda = Fn.mul(lambda, Fn.div(xj, Fn.sub(xj, xs[i]!)));
+    });
+    secret = Fn.add(secret, Fn.mul(lambda, Fn.fromBytes(key.secret.signingShare)));
+  });
+  return secret;
+}
+
+/** A BIP-340 signature made with the secret the seats' shares interpolate to. */
+export function signWithInterpolatedSecret(keys: Key[], message: Uint8Array): Uint8Array {
+  return schnorr.sign(message, Fn.toBytes(interpolateSecret(keys)));
 }

@@ -50,7 +50,7 @@ function setup() {
   return { network, attacker, attackerKey, receivers };
 }
 
-test('the byzantine harness equivocates per recipient and withholds by type, signed by the attacker', async () => {
+test('an equivocation reaches its targets first, then gossip relays both versions to everyone; withheld types stay withheld', async () => {
   const { attacker, attackerKey, receivers } = setup();
   const channel = attacker.broadcastChannelFor('c');
   channel.registerCodec(codec);
@@ -58,21 +58,25 @@ test('the byzantine harness equivocates per recipient and withholds by type, sig
   await channel.send(codec, { n: 7 });
   await channel.send(other, { n: 1 });
   await eventually(
-    () => receivers.every((r) => r.got.length >= 1),
+    () => receivers.every((r) => r.got.length >= 2),
     (v) => v,
     2_000,
-    'delivered',
+    'both versions delivered to both receivers',
   );
   await new Promise((resolve) => setTimeout(resolve, 20));
+  // Each target sees its own version first (the harness keeps the order useful), then the other
+  // one, relayed by the other receiver: nobody sees only one side of an equivocation.
   assert.deepEqual(
     receivers[0]!.got.map((m) => m.payload),
-    [{ n: 7 }],
+    [{ n: 7 }, { n: -7 }],
   );
   assert.deepEqual(
     receivers[1]!.got.map((m) => m.payload),
-    [{ n: -7 }],
+    [{ n: -7 }, { n: 7 }],
   );
-  for (const r of receivers) assert.equal(r.got[0]!.sender.operatorAddress, attackerKey.address);
+  for (const r of receivers) {
+    for (const m of r.got) assert.equal(m.sender.operatorAddress, attackerKey.address);
+  }
   assert.equal(bytesToHex(receivers[1]!.got[0]!.sender.publicKey), bytesToHex(attackerKey.publicKey));
 });
 
@@ -114,4 +118,60 @@ test('the byzantine harness sends duplicates and raw bytes that the receivers dr
     ['test/note', 'test/note', 'test/note'],
   );
   assert.equal(await metrics.value('performance_message_dropped_total', { reason: 'malformed' }), 1);
+});
+
+test('a message withheld from some peers reaches them through the peers that got it; relayed once, not back', async () => {
+  const network = new LocalNetwork();
+  const ticker = new ManualTicker();
+  const keys = [0, 1, 2].map(() => generateOperatorKey());
+  const excluded = keys[0]!.address;
+  const attacker = byzantineProvider(
+    network.join(generateOperatorKey(), { ticker }),
+    network,
+    withhold('test/note', (operator) => operator === excluded),
+  );
+  const receivers = keys.map((key) => {
+    const metrics = scrapedRecorder();
+    const channel = network.join(key, { ticker, recorder: metrics.recorder }).broadcastChannelFor('c');
+    channel.registerCodec(codec);
+    const got: Message[] = [];
+    channel.recv((m) => {
+      got.push(m);
+    });
+    return { got, metrics };
+  });
+  const sending = attacker.broadcastChannelFor('c');
+  sending.registerCodec(codec);
+  await sending.send(codec, { n: 3 });
+  await eventually(
+    () => receivers.every((r) => r.got.length === 1),
+    (v) => v,
+    2_000,
+    'everyone got it',
+  );
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  for (const r of receivers) {
+    assert.deepEqual(
+      r.got.map((m) => m.payload),
+      [{ n: 3 }],
+    );
+    assert.equal(await r.metrics.value('performance_message_received_total'), 1, 'counted once');
+  }
+});
+
+test('bytes that fail validation are not relayed', async () => {
+  const network = new LocalNetwork();
+  const ticker = new ManualTicker();
+  const metrics = [0, 1].map(() => scrapedRecorder());
+  for (const m of metrics) {
+    network
+      .join(generateOperatorKey(), { ticker, recorder: m.recorder })
+      .broadcastChannelFor('c')
+      .registerCodec(codec);
+  }
+  network.broadcastRaw('c', new Uint8Array([1, 2, 3]));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const m of metrics) {
+    assert.equal(await m.value('performance_message_dropped_total', { reason: 'malformed' }), 1);
+  }
 });

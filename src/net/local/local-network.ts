@@ -1,7 +1,9 @@
+import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { noopRecorder, type Recorder } from '../../clientinfo/recorder.js';
 import type { OperatorKey } from '../../crypto/operator-key.js';
 import { Channel } from '../channel.js';
+import { RecentSet } from '../dedup.js';
 import type { RetransmissionTicker } from '../retransmission.js';
 import { IntervalTicker } from '../retransmission.js';
 import type { BroadcastChannel, PeerEvent, PeerInfo, Provider } from '../types.js';
@@ -12,6 +14,13 @@ import type { BroadcastChannel, PeerEvent, PeerInfo, Provider } from '../types.j
  * same name on the other providers (asynchronously, as a network would). Channel semantics
  * (envelopes, validation, queues, de-duplication, retransmission, metrics) are the same
  * code as over libp2p.
+ *
+ * Like gossipsub, every provider relays: bytes that its channel accepted (validated) are
+ * re-published once to every other provider subscribed to the channel, except the one they
+ * came from and their publisher. Messages are told apart by the digest of their bytes, as
+ * our gossipsub message id is; bytes that failed validation are never relayed. So a peer
+ * cannot make one honest node see message A while another sees only B: both end up seeing
+ * both, in some order (the harness's targeted publication reaches its targets first).
  */
 export class LocalNetwork {
   private readonly providers = new Set<LocalProvider>();
@@ -67,7 +76,21 @@ export class LocalNetwork {
     for (const provider of this.providers) {
       if (provider === from) continue;
       if (recipients && !recipients(provider.info.operatorAddress)) continue;
-      setImmediate(() => provider.deliver(channel, bytes));
+      setImmediate(() => provider.deliver(channel, bytes, from, from));
+    }
+  }
+
+  /** @internal A relayed copy goes to everyone but the relayer, its sender and its publisher. */
+  relay(
+    relayer: LocalProvider,
+    channel: string,
+    bytes: Uint8Array,
+    from: LocalProvider | undefined,
+    origin: LocalProvider | undefined,
+  ): void {
+    for (const provider of this.providers) {
+      if (provider === relayer || provider === from || provider === origin) continue;
+      setImmediate(() => provider.deliver(channel, bytes, relayer, origin));
     }
   }
 
@@ -77,11 +100,16 @@ export class LocalNetwork {
   }
 }
 
+/** Relayed message digests remembered per provider. */
+const RELAY_MEMORY = 65_536;
+
 export class LocalProvider implements Provider {
   readonly identity: Provider['identity'];
   readonly info: PeerInfo;
   private readonly channels = new Map<string, Channel>();
   private readonly listeners = new Set<(event: PeerEvent) => void>();
+  /** Digests of the messages this provider already relayed (gossip's seen cache). */
+  private readonly relayed = new RecentSet(RELAY_MEMORY);
   private closed = false;
 
   constructor(
@@ -138,8 +166,12 @@ export class LocalProvider implements Provider {
     for (const listener of this.listeners) listener(event);
   }
 
-  /** @internal */
-  deliver(channel: string, bytes: Uint8Array): void {
-    if (!this.closed) this.channels.get(channel)?.receive(bytes);
+  /** @internal Hands bytes to the channel; relays them once when the channel accepts them. */
+  deliver(channel: string, bytes: Uint8Array, from?: LocalProvider, origin?: LocalProvider): void {
+    if (this.closed) return;
+    const verdict = this.channels.get(channel)?.receive(bytes);
+    if (!verdict?.accept) return;
+    if (!this.relayed.add(`${channel}:${bytesToHex(sha256(bytes))}`)) return;
+    this.network.relay(this, channel, bytes, from, origin);
   }
 }

@@ -1,5 +1,4 @@
 import type { Key } from '@noble/curves/abstract/frost.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { Address, BlockCounter } from '../../chain/types.js';
 import type { DealerPackage, DkgScheme, ReceivedShare, Seat } from '../../crypto/dkg-scheme.js';
@@ -12,8 +11,10 @@ import {
   pairKey,
   publicKeyOf,
   seal,
+  validPrivateKey,
 } from '../../crypto/pairwise-box.js';
 import type { BroadcastChannel } from '../../net/types.js';
+import { announcedKeys } from './announcement.js';
 import type { Inbox } from './inbox.js';
 import { announcementCodec, complaintsCodec, round1Codec, round2Codec } from './messages.js';
 
@@ -51,10 +52,19 @@ export interface DkgOutcome<K = Key> {
   readonly misbehavedSeats: Seat[];
   /** The operators whose seats are qualified. */
   readonly qualifiedOperators: Set<Address>;
+  /** Operators that sent two different messages of one type (their seats are misbehaved). */
+  readonly equivocators: readonly Address[];
   readonly keys: Map<Seat, K>;
   /** Milliseconds spent in each step, for the operator's log. */
   readonly timings: Record<string, number>;
 }
+
+/**
+ * Blocks waited after the complaint phase before equivocators are named. Gossip delivers in
+ * well under a block; the wait covers copies relayed while the last complaint arrived (and, in
+ * one process running many members, event-loop turns, since a block ticks at most once a turn).
+ */
+export const EQUIVOCATION_GRACE_BLOCKS = 3;
 
 export class DkgFailedError extends Error {
   override name = 'DkgFailedError';
@@ -126,20 +136,22 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
   deadline += timing.announcementBlocks;
   const announcements = await inbox.collect(announcementCodec, everyone, deadline, blocks, signal);
   step('announcement');
-  const theirKeys = new Map<Address, Uint8Array>();
+  /** Every ready operator's announced keys (recipient → key), each a valid point. */
+  const announcedBy = new Map<Address, Map<Address, Uint8Array>>();
   const ready = new Set<Address>();
   for (const [operator, announcement] of announcements) {
-    const own = seatsOf.get(operator) ?? [];
-    const keyForMe = announcement.ephemeralKeys[me.address];
-    if (operator === me.address) {
-      ready.add(operator);
-    } else if (JSON.stringify(announcement.seats) === JSON.stringify(own) && keyForMe) {
-      theirKeys.set(operator, hexToBytes(keyForMe));
-      ready.add(operator);
-    }
+    const recipients = [...everyone].filter((other) => other !== operator);
+    const keys = announcedKeys(announcement, seatsOf.get(operator) ?? [], recipients);
+    if (!keys) continue;
+    announcedBy.set(operator, keys);
+    ready.add(operator);
   }
+  if (!ready.has(me.address)) throw new DkgFailedError('this operator’s own announcement is not in');
   requireQuorum(ready, 'announcement');
   const readySeats = [...ready].flatMap((op) => seatsOf.get(op)!).sort((a, b) => a - b);
+  /** The pair key with a ready operator, from its validated announced key for me. */
+  const myPairKey = (operator: Address): Uint8Array | undefined =>
+    safePairKey(ephemeral.get(operator)!.privateKey, announcedBy.get(operator)?.get(me.address));
 
   // Round 1: commitments and proofs of knowledge, checked once for the whole node.
   const dealt = scheme.deal(mySeats, threshold, readySeats.length, utf8ToBytes(session));
@@ -161,24 +173,31 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
   const round1 = await inbox.collect(round1Codec, ready, deadline, blocks, signal);
   step('round1Wait');
   const qualified = new Set<Address>();
-  const packages: DealerPackage[] = [];
+  const offered: DealerPackage[] = [];
   for (const [operator, message] of round1) {
     const seats = message.packages.map((p) => p.seat);
     if (JSON.stringify(seats) !== JSON.stringify(seatsOf.get(operator))) continue;
     qualified.add(operator);
     for (const p of message.packages) {
-      packages.push({
+      offered.push({
         seat: p.seat,
         commitment: p.commitment.map(hexToBytes),
         proofOfKnowledge: hexToBytes(p.proofOfKnowledge),
       });
     }
   }
-  for (const seat of scheme.invalidDealers(packages, threshold, utf8ToBytes(session))) {
+  // Every point and scalar of round 1 is parsed here; a dealer whose package does not parse or
+  // whose proof fails loses all its operator's seats, and only valid packages go further.
+  for (const seat of guarded(
+    () => scheme.invalidDealers(offered, threshold, utf8ToBytes(session)),
+    () => offered.map((p) => p.seat),
+  )) {
     qualified.delete(ctx.group[seat - 1]!);
   }
+  const packages = offered.filter((p) => qualified.has(ctx.group[p.seat - 1]!));
   step('proofs');
   requireQuorum(qualified, 'round 1');
+  if (!qualified.has(me.address)) throw new DkgFailedError('this operator’s own round 1 package is not in');
   const recipients = [...qualified].flatMap((op) => seatsOf.get(op)!).sort((a, b) => a - b);
 
   // Round 2: every share of my seats, sealed per recipient operator.
@@ -187,17 +206,15 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
   const boxes: Record<string, { nonce: string; ciphertext: string }> = {};
   for (const operator of qualified) {
     if (operator === me.address) continue;
+    const key = myPairKey(operator);
+    if (!key) continue; // cannot happen for a validated key; the recipient would complain
     const shares = concatBytes(
       ...mySeats.flatMap((dealer) =>
         seatsOf.get(operator)!.map((recipient) => myShares.get(dealer)!.get(recipient)!),
       ),
     );
     const plaintext = ctx.tamperShares ? ctx.tamperShares(operator, shares) : shares;
-    const box = seal(
-      pairKey(ephemeral.get(operator)!.privateKey, theirKeys.get(operator)!),
-      context(me.address, operator),
-      plaintext,
-    );
+    const box = seal(key, context(me.address, operator), plaintext);
     boxes[operator] = { nonce: bytesToHex(box.nonce), ciphertext: bytesToHex(box.ciphertext) };
   }
   await channel.send(round2Codec, { session, boxes }, { retransmit });
@@ -229,6 +246,12 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
       return undefined;
     }
   };
+  /** Dealers (of `shares`) with a share that fails against its commitments; all on a fault. */
+  const failingDealers = (shares: readonly ReceivedShare[]): Seat[] =>
+    guarded(
+      () => scheme.dealersWithInvalidShares(shares, packages),
+      () => [...new Set(shares.map((s) => s.dealer))],
+    );
 
   const received: ReceivedShare[] = [];
   for (const dealer of mySeats) {
@@ -238,15 +261,13 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
   const accused = new Set<Address>();
   for (const operator of qualified) {
     if (operator === me.address) continue;
-    const shares = unseal(
-      operator,
-      me.address,
-      pairKey(ephemeral.get(operator)!.privateKey, theirKeys.get(operator)!),
-    );
+    const key = myPairKey(operator);
+    const shares = key ? unseal(operator, me.address, key) : undefined;
     if (shares) received.push(...shares);
     else accused.add(operator);
   }
-  for (const seat of scheme.dealersWithInvalidShares(received, packages)) accused.add(ctx.group[seat - 1]!);
+  for (const seat of failingDealers(received)) accused.add(ctx.group[seat - 1]!);
+  accused.delete(me.address);
   step('shareChecks');
 
   // Complaints: reveal the pair key of each accused operator so everyone can judge.
@@ -263,46 +284,96 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
   );
   deadline += timing.complaintBlocks;
   const complaints = await inbox.collect(complaintsCodec, qualified, deadline, blocks, signal);
+  // Gossip relays every valid message to every subscriber: a few more blocks let a conflicting
+  // copy that is still in flight reach this node before it names the equivocators.
+  await blocks.waitForBlock((await blocks.currentBlock()) + EQUIVOCATION_GRACE_BLOCKS, signal);
   step('complaintsWait');
-  const announced = (from: Address, to: Address) => {
-    const key = announcements.get(from)?.ephemeralKeys[to];
-    return key ? hexToBytes(key) : undefined;
-  };
+
+  // Equivocators (two different messages of one type) lose all their seats; their complaints,
+  // and complaints against them, are not judged (honest nodes may have seen either version).
+  const equivocators = inbox.equivocators();
+  for (const operator of equivocators) qualified.delete(operator as Address);
+  if (!qualified.has(me.address)) throw new DkgFailedError('this operator was excluded from the group');
   const excluded = new Set<Address>();
   for (const [accuser, message] of complaints) {
+    if (!qualified.has(accuser)) continue;
+    const judged = new Set<Address>();
     for (const { accused: target, revealedKey } of message.complaints) {
-      if (!qualified.has(target as Address)) continue;
-      excluded.add(judge(accuser, target as Address, hexToBytes(revealedKey)) ? target : accuser);
+      if (target === accuser || !qualified.has(target) || judged.has(target)) continue;
+      judged.add(target);
+      excluded.add(judge(accuser, target, revealedKey) ? target : accuser);
     }
   }
-  function judge(accuser: Address, target: Address, revealed: Uint8Array): boolean {
-    // true: the accused misbehaved; false: the complaint is false and the accuser is out.
-    const accuserKey = announced(accuser, target);
-    const targetKey = announced(target, accuser);
-    if (!accuserKey || !targetKey) return true;
+  /** true: the accused misbehaved; false: the complaint is false and the accuser is out. */
+  function judge(accuser: Address, target: Address, revealedHex: string): boolean {
+    // The accuser's own announced key for the pair, and the revealed private key behind it:
+    // anything missing or not matching is the accuser's fault.
+    const accuserKey = announcedBy.get(accuser)?.get(target);
+    if (!accuserKey) return false;
+    let revealed: Uint8Array;
     try {
-      if (!secp256k1.utils.isValidSecretKey(revealed)) return false;
+      revealed = hexToBytes(revealedHex);
+      if (!validPrivateKey(revealed)) return false;
       if (bytesToHex(publicKeyOf(revealed)) !== bytesToHex(accuserKey)) return false;
     } catch {
       return false;
     }
-    const shares = unseal(target, accuser, pairKey(revealed, targetKey));
+    // From here on only the target's bytes are in question.
+    const key = safePairKey(revealed, announcedBy.get(target)?.get(accuser));
+    if (!key) return true;
+    const shares = unseal(target, accuser, key);
     if (!shares) return true;
-    return scheme.dealersWithInvalidShares(shares, packages).length > 0;
+    return failingDealers(shares).length > 0;
   }
   for (const operator of excluded) qualified.delete(operator);
   if (!qualified.has(me.address)) throw new DkgFailedError('this operator was excluded from the group');
   requireQuorum(qualified, 'complaints');
 
   const qualifiedSeats = [...qualified].flatMap((op) => seatsOf.get(op)!).sort((a, b) => a - b);
-  const { groupPublicKey, keys } = scheme.finalize({
-    threshold,
-    qualified: qualifiedSeats,
-    packages,
-    shares: received,
-    localSeats: mySeats,
-  });
+  const { groupPublicKey, keys } = guarded(
+    () =>
+      scheme.finalize({
+        threshold,
+        qualified: qualifiedSeats,
+        packages,
+        shares: received,
+        localSeats: mySeats,
+      }),
+    (err) => {
+      throw new DkgFailedError(`key material could not be computed: ${(err as Error).message}`);
+    },
+  );
   const misbehavedSeats = ctx.group.map((_, i) => i + 1).filter((seat) => !qualifiedSeats.includes(seat));
   step('finalize');
-  return { groupPublicKey, qualifiedSeats, misbehavedSeats, qualifiedOperators: qualified, keys, timings };
+  return {
+    groupPublicKey,
+    qualifiedSeats,
+    misbehavedSeats,
+    qualifiedOperators: qualified,
+    equivocators: [...equivocators].sort(),
+    keys,
+    timings,
+  };
+}
+
+/**
+ * Runs a check over peers' bytes; should it throw after all (the parsing at the boundary
+ * missed a case), `fallback` decides, so that a peer's bytes never end the run in an exception.
+ */
+function guarded<T>(check: () => T, fallback: (err: unknown) => T): T {
+  try {
+    return check();
+  } catch (err) {
+    return fallback(err);
+  }
+}
+
+/** The pair key, or undefined when the announced key is missing or unusable. */
+function safePairKey(privateKey: Uint8Array, theirs: Uint8Array | undefined): Uint8Array | undefined {
+  if (!theirs) return undefined;
+  try {
+    return pairKey(privateKey, theirs);
+  } catch {
+    return undefined;
+  }
 }
