@@ -12,6 +12,7 @@ import {
   MESSAGE_DROP_REASONS,
   PEER_BLOCK_REASONS,
 } from '../net/types.js';
+import { EXCLUSION_REASONS } from '../tbtc/dkg/exclusions.js';
 import { LEADER_FAULTS } from '../tbtc/leader-faults.js';
 import { WALLET_ACTIONS } from '../tbtc/wallet-actions.js';
 
@@ -195,6 +196,15 @@ export const catalog = {
     moves:
       'Once per member whose result-signature message signs another result or does not verify, per wallet DKG.',
     promql: 'increase(performance_dkg_result_signatures_rejected_total[1d]) > 0',
+  },
+  performance_dkg_members_excluded_total: {
+    type: 'counter',
+    family: 'DKG',
+    help: 'Seats this node excluded from a wallet DKG, by the fault of their operator.',
+    labels: { reason: EXCLUSION_REASONS },
+    moves:
+      'Once per seat of each operator this node excluded in a wallet DKG it computed shares for: missing or invalid announcement or round 1, missing round 2, two different messages of one type, an upheld complaint against it, or a false complaint of its own.',
+    promql: 'sum by (reason) (increase(performance_dkg_members_excluded_total[1d]))',
   },
   performance_seats_without_key_share: {
     type: 'gauge',

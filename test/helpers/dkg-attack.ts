@@ -4,6 +4,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { DkgParameters, WalletRegisteredEvent } from '../../src/chain/types.js';
 import { xOnly } from '../../src/crypto/frost-dkg.js';
+import { EXCLUSION_REASONS, type ExclusionReason } from '../../src/tbtc/dkg/exclusions.js';
 import type { Behaviour } from './byzantine.js';
 import { startCluster } from './cluster.js';
 import { frostSign } from './frost.js';
@@ -28,6 +29,8 @@ export interface AttackOptions {
   readonly attackerSeats: number;
   /** Whether the attack must cost the attacker its seats (else: nobody is excluded). */
   readonly excluded: boolean;
+  /** The reason every honest node must count the attacker's seats under, when excluded. */
+  readonly reason?: ExclusionReason;
   readonly blockIntervalMs?: number;
   readonly behaviour: (scene: Scene) => Behaviour;
 }
@@ -90,6 +93,24 @@ export async function runAttack(options: AttackOptions): Promise<{
       assert.equal(bytesToHex(saved.groupPublicKey), bytesToHex(wallet.groupPublicKey), 'one group key');
       assert.deepEqual(saved.qualifiedSeats, qualified, 'the same qualified seats');
       for (const [seat, key] of saved.keys) keys.set(seat, key);
+      const counted = await Promise.all(
+        EXCLUSION_REASONS.map((reason) =>
+          node.metrics.value('performance_dkg_members_excluded_total', { reason }),
+        ),
+      );
+      const excludedSeats = options.excluded ? attackerSeats.length : 0;
+      assert.equal(
+        counted.reduce((a, b) => a + b, 0),
+        excludedSeats,
+        'excluded seats counted once',
+      );
+      if (options.reason) {
+        assert.equal(
+          counted[EXCLUSION_REASONS.indexOf(options.reason)],
+          excludedSeats,
+          `excluded seats counted as ${options.reason}`,
+        );
+      }
     }
     if (options.excluded) {
       await eventually(

@@ -29,6 +29,7 @@ test('framing by omission: an announcement without a key for one member costs th
   await runAttack({
     ...SHAPE,
     excluded: true,
+    reason: 'invalid_announcement',
     // The attacker's honest code then gets no share from the victim and complains about it.
     behaviour: (scene) =>
       rewrite<Announcement>('tbtc-dkg/announcement', (p) => {
@@ -42,6 +43,7 @@ test('malformed ephemeral key: an announced key that is not a curve point exclud
   await runAttack({
     ...SHAPE,
     excluded: true,
+    reason: 'invalid_announcement',
     behaviour: (scene) =>
       rewrite<Announcement>('tbtc-dkg/announcement', (p) => {
         p.ephemeralKeys[scene.victim] = `02${'ff'.repeat(32)}`; // x ≥ p: no such point
@@ -54,6 +56,7 @@ test('malformed commitment: a round-1 commitment that is not a curve point exclu
   await runAttack({
     ...SHAPE,
     excluded: true,
+    reason: 'invalid_round1',
     behaviour: () =>
       rewrite<Round1>('tbtc-dkg/round1', (p) => {
         p.packages[0]!.commitment[1] = 'ff'.repeat(33);
@@ -66,6 +69,7 @@ test('bad proof of knowledge: a dealer whose proof fails is excluded', async () 
   await runAttack({
     ...SHAPE,
     excluded: true,
+    reason: 'invalid_round1',
     behaviour: () =>
       rewrite<Round1>('tbtc-dkg/round1', (p) => {
         const proof = p.packages[0]!.proofOfKnowledge;
@@ -79,6 +83,7 @@ test('equivocation in round 1: different packages to different members; gossip s
   await runAttack({
     ...SHAPE,
     excluded: true,
+    reason: 'equivocation',
     behaviour: (scene) =>
       equivocate<Round1>(
         'tbtc-dkg/round1',
@@ -96,6 +101,7 @@ test('equivocation in complaints: a false complaint shown to some members only; 
   await runAttack({
     ...SHAPE,
     excluded: true,
+    reason: 'equivocation',
     behaviour: (scene) =>
       equivocate<Complaints>(
         'tbtc-dkg/complaints',
@@ -123,6 +129,7 @@ test('production shape, 100 seats / threshold 51 / quorum 90: an operator with 9
     attacker: 4,
     attackerSeats: 9,
     excluded: true,
+    reason: 'invalid_announcement',
     // Slow blocks: one node's share of the work must fit in a phase on a shared 2-core machine.
     blockIntervalMs: 1_000,
     behaviour: (scene) =>

@@ -6,18 +6,18 @@ import {
   type Address,
   type Chain,
   ChainError,
+  type DkgRegistry,
   type DkgResult,
   type DkgResultSubmittedEvent,
-  type DkgRegistry,
   type DkgStartedEvent,
 } from '../../chain/types.js';
 import { type Recorder, stopwatch } from '../../clientinfo/recorder.js';
+import type { DkgScheme } from '../../crypto/dkg-scheme.js';
+import { FROST_DKG_SCHEME } from '../../crypto/frost-dkg.js';
 import { type OperatorKey, signWithOperatorKey } from '../../crypto/operator-key.js';
 import type { Logger } from '../../log.js';
 import type { MessageCodec, Provider } from '../../net/types.js';
-import type { DkgScheme } from '../../crypto/dkg-scheme.js';
-import { FROST_DKG_SCHEME } from '../../crypto/frost-dkg.js';
-import { type DkgOutcome, DkgFailedError, type DkgTiming, runDkgRounds } from './dkg-protocol.js';
+import { DkgFailedError, type DkgOutcome, type DkgTiming, runDkgRounds } from './dkg-protocol.js';
 import { Inbox } from './inbox.js';
 import { DKG_CODECS, resultSignatureCodec } from './messages.js';
 import { ResultSignatures } from './result-signatures.js';
@@ -192,6 +192,7 @@ export class DkgExecutor<K = Key> {
         { seed, timingsMs: outcome.timings, misbehaved: outcome.misbehavedSeats },
         'DKG key shares computed',
       );
+      this.reportExclusions(seed, group, outcome);
       await this.options.saveWallet({
         seed: event.seed,
         groupPublicKey: outcome.groupPublicKey,
@@ -212,6 +213,15 @@ export class DkgExecutor<K = Key> {
       if (participation.finished) return; // ended by a chain event meanwhile
       const reason = err instanceof DkgFailedError || err instanceof ChainError ? err.message : String(err);
       participation.finish('failure', reason);
+    }
+  }
+
+  /** One warn line and a metric per operator whose seats this node excluded. */
+  private reportExclusions(seed: string, group: readonly Address[], outcome: DkgOutcome<K>): void {
+    for (const [operator, reason] of outcome.exclusions) {
+      const seats = group.flatMap((member, i) => (member === operator ? [i + 1] : []));
+      this.options.recorder.inc('performance_dkg_members_excluded_total', { reason }, seats.length);
+      this.options.log.warn({ seed, operator, seats, reason }, 'excluded a DKG member');
     }
   }
 

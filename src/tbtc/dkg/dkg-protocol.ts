@@ -15,6 +15,7 @@ import {
 } from '../../crypto/pairwise-box.js';
 import type { BroadcastChannel } from '../../net/types.js';
 import { announcedKeys } from './announcement.js';
+import type { ExclusionReason } from './exclusions.js';
 import type { Inbox } from './inbox.js';
 import { announcementCodec, complaintsCodec, round1Codec, round2Codec } from './messages.js';
 
@@ -54,6 +55,8 @@ export interface DkgOutcome<K = Key> {
   readonly qualifiedOperators: Set<Address>;
   /** Operators that sent two different messages of one type (their seats are misbehaved). */
   readonly equivocators: readonly Address[];
+  /** Why each operator outside the qualified set lost its seats (the first fault seen). */
+  readonly exclusions: ReadonlyMap<Address, ExclusionReason>;
   readonly keys: Map<Seat, K>;
   /** Milliseconds spent in each step, for the operator's log. */
   readonly timings: Record<string, number>;
@@ -117,6 +120,10 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
     mark = now;
   };
   let deadline = ctx.startBlock;
+  const exclusions = new Map<Address, ExclusionReason>();
+  const blame = (operator: Address, reason: ExclusionReason) => {
+    if (!exclusions.has(operator)) exclusions.set(operator, reason);
+  };
   const context = (from: Address, to: Address) =>
     concatBytes(utf8ToBytes(session), hexToBytes(from.slice(2)), hexToBytes(to.slice(2)));
 
@@ -139,10 +146,14 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
   /** Every ready operator's announced keys (recipient → key), each a valid point. */
   const announcedBy = new Map<Address, Map<Address, Uint8Array>>();
   const ready = new Set<Address>();
+  for (const operator of everyone) if (!announcements.has(operator)) blame(operator, 'no_announcement');
   for (const [operator, announcement] of announcements) {
     const recipients = [...everyone].filter((other) => other !== operator);
     const keys = announcedKeys(announcement, seatsOf.get(operator) ?? [], recipients);
-    if (!keys) continue;
+    if (!keys) {
+      blame(operator as Address, 'invalid_announcement');
+      continue;
+    }
     announcedBy.set(operator, keys);
     ready.add(operator);
   }
@@ -174,9 +185,13 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
   step('round1Wait');
   const qualified = new Set<Address>();
   const offered: DealerPackage[] = [];
+  for (const operator of ready) if (!round1.has(operator)) blame(operator, 'no_round1');
   for (const [operator, message] of round1) {
     const seats = message.packages.map((p) => p.seat);
-    if (JSON.stringify(seats) !== JSON.stringify(seatsOf.get(operator))) continue;
+    if (JSON.stringify(seats) !== JSON.stringify(seatsOf.get(operator))) {
+      blame(operator as Address, 'invalid_round1');
+      continue;
+    }
     qualified.add(operator);
     for (const p of message.packages) {
       offered.push({
@@ -193,6 +208,7 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
     () => offered.map((p) => p.seat),
   )) {
     qualified.delete(ctx.group[seat - 1]!);
+    blame(ctx.group[seat - 1]!, 'invalid_round1');
   }
   const packages = offered.filter((p) => qualified.has(ctx.group[p.seat - 1]!));
   step('proofs');
@@ -222,7 +238,11 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
   step('shares');
   const round2 = await inbox.collect(round2Codec, qualified, deadline, blocks, signal);
   step('round2Wait');
-  for (const operator of [...qualified]) if (!round2.has(operator)) qualified.delete(operator);
+  for (const operator of [...qualified]) {
+    if (round2.has(operator)) continue;
+    qualified.delete(operator);
+    blame(operator, 'no_round2');
+  }
 
   /** The shares operator `from` sealed for operator `to`, or undefined when the box is bad. */
   const unseal = (from: Address, to: Address, key: Uint8Array): ReceivedShare[] | undefined => {
@@ -292,7 +312,10 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
   // Equivocators (two different messages of one type) lose all their seats; their complaints,
   // and complaints against them, are not judged (honest nodes may have seen either version).
   const equivocators = inbox.equivocators();
-  for (const operator of equivocators) qualified.delete(operator as Address);
+  for (const operator of equivocators) {
+    qualified.delete(operator as Address);
+    blame(operator as Address, 'equivocation');
+  }
   if (!qualified.has(me.address)) throw new DkgFailedError('this operator was excluded from the group');
   const excluded = new Set<Address>();
   for (const [accuser, message] of complaints) {
@@ -301,7 +324,9 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
     for (const { accused: target, revealedKey } of message.complaints) {
       if (target === accuser || !qualified.has(target) || judged.has(target)) continue;
       judged.add(target);
-      excluded.add(judge(accuser, target, revealedKey) ? target : accuser);
+      const upheld = judge(accuser, target, revealedKey);
+      excluded.add(upheld ? target : accuser);
+      blame(upheld ? target : accuser, upheld ? 'complaint_upheld' : 'false_complaint');
     }
   }
   /** true: the accused misbehaved; false: the complaint is false and the accuser is out. */
@@ -351,6 +376,7 @@ export async function runDkgRounds<K>(ctx: DkgProtocolContext, scheme: DkgScheme
     misbehavedSeats,
     qualifiedOperators: qualified,
     equivocators: [...equivocators].sort(),
+    exclusions: new Map([...exclusions].filter(([operator]) => !qualified.has(operator))),
     keys,
     timings,
   };
