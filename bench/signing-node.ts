@@ -9,8 +9,8 @@ import { noopRecorder } from '../src/clientinfo/recorder.js';
 import { operatorKeyFromPrivate } from '../src/crypto/operator-key.js';
 import { Libp2pProvider } from '../src/net/libp2p/provider.js';
 import { IntervalTicker } from '../src/net/retransmission.js';
-import type { WalletKeys } from '../src/tbtc/dkg/dkg-executor.js';
 import { SigningExecutor } from '../src/tbtc/signing/signing-executor.js';
+import type { WalletKeys } from '../src/tbtc/wallet-keys.js';
 import { serveRequests } from './child.js';
 
 export type Request =

@@ -19,7 +19,7 @@ import { identifierOf, xOnly } from '../src/crypto/frost-dkg.js';
 import { FrostSigningSession } from '../src/crypto/frost-signing.js';
 import { generateOperatorKey } from '../src/crypto/operator-key.js';
 import { peerIdOfOperatorKey } from '../src/net/libp2p/identity.js';
-import type { WalletKeys } from '../src/tbtc/dkg/dkg-executor.js';
+import type { WalletKeys } from '../src/tbtc/wallet-keys.js';
 import { Child, freePort, percentile } from './child.js';
 import type { Request, SignReply } from './signing-node.js';
 

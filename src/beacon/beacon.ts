@@ -1,15 +1,17 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { noopRecorder } from '../clientinfo/recorder.js';
+import type { Recorder } from '../clientinfo/recorder.js';
 import { BLS_DKG_SCHEME, type BlsKeyShare } from '../crypto/bls-dkg.js';
-import { DkgExecutor, type DkgExecutorOptions } from '../tbtc/dkg/dkg-executor.js';
-import { type GroupKeyStore, KeyCustody } from '../tbtc/dkg/key-custody.js';
+import { DkgExecutor, type DkgExecutorOptions } from '../dkg/dkg-executor.js';
+import { type GroupKeyStore, KeyCustody } from '../dkg/key-custody.js';
 import { type BeaconGroupKeys, RelayExecutor } from './relay-executor.js';
 
 export interface BeaconOptions
   extends Pick<
     DkgExecutorOptions<BlsKeyShare>,
-    'chain' | 'provider' | 'key' | 'recorder' | 'log' | 'timing' | 'approvalDelayStepBlocks'
+    'chain' | 'provider' | 'key' | 'log' | 'timing' | 'approvalDelayStepBlocks'
   > {
+  /** The relay entry and key custody metrics (beacon DKGs are not counted in the DKG metrics). */
+  readonly recorder: Recorder;
   /** Groups loaded from the beacon keystore. */
   readonly groups?: readonly BeaconGroupKeys[];
   /** The beacon keystore: a new group's shares, pending from the DKG outcome until registered. */
@@ -24,7 +26,8 @@ export const beaconDkgChannelName = (seed: Uint8Array) => `beacon-dkg-${bytesToH
  * The node's random beacon: the beacon group DKG (the wallet DKG's executor and phase
  * machinery with the BLS12-381 scheme, on the beacon's registry and `beacon-dkg-<seed>`
  * channels) and the relay executor, which gets every group the node holds seats of.
- * The beacon DKG records no `performance_dkg_*` metrics: those count wallet DKGs.
+ * The beacon DKG records no `performance_dkg_*` metrics (no DKG metrics hook is passed):
+ * those count wallet DKGs.
  */
 export class Beacon {
   readonly groups: BeaconGroupKeys[];
@@ -70,14 +73,13 @@ export class Beacon {
       chain: options.chain,
       provider: options.provider,
       key: options.key,
-      recorder: noopRecorder,
       log,
       timing: options.timing,
       approvalDelayStepBlocks: options.approvalDelayStepBlocks,
       registry: options.chain.randomBeacon,
       scheme: BLS_DKG_SCHEME,
       channelName: beaconDkgChannelName,
-      saveWallet: this.custody.save,
+      saveGroup: this.custody.save,
     });
   }
 

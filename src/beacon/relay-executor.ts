@@ -13,7 +13,7 @@ import type { BlsKeyShare } from '../crypto/bls-dkg.js';
 import type { OperatorKey } from '../crypto/operator-key.js';
 import type { Logger } from '../log.js';
 import type { BroadcastChannel, Message, MessageCodec, Provider, Subscription } from '../net/types.js';
-import type { GroupKeys } from '../tbtc/dkg/dkg-executor.js';
+import type { GroupKeys } from '../dkg/group-keys.js';
 import { EarlyShares } from './early-shares.js';
 import { signatureShareCodec } from './messages.js';
 import { SettledRequests } from './settled-requests.js';

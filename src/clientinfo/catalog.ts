@@ -12,7 +12,7 @@ import {
   MESSAGE_DROP_REASONS,
   PEER_BLOCK_REASONS,
 } from '../net/types.js';
-import { EXCLUSION_REASONS } from '../tbtc/dkg/exclusions.js';
+import { EXCLUSION_REASONS } from '../dkg/exclusions.js';
 import { LEADER_FAULTS } from '../tbtc/leader-faults.js';
 import { WALLET_ACTIONS } from '../tbtc/wallet-actions.js';
 

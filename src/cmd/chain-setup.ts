@@ -7,7 +7,7 @@ import type { Chain, DkgParameters } from '../chain/types.js';
 import type { Config } from '../config/schema.js';
 import type { OperatorKey } from '../crypto/operator-key.js';
 import type { Logger } from '../log.js';
-import type { DkgTiming } from '../tbtc/dkg/dkg-protocol.js';
+import type { DkgTiming } from '../dkg/dkg-protocol.js';
 import { StartupError } from './startup-error.js';
 
 /** The wallet registry's DKG parameters of a local chain (embedded or served), from the config. */

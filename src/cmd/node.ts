@@ -6,21 +6,22 @@ import type { Chain } from '../chain/types.js';
 import { type ClientInfo, startClientInfo } from '../clientinfo/client-info.js';
 import type { Config } from '../config/schema.js';
 import { xOnly } from '../crypto/frost-dkg.js';
+import { KeyCustody } from '../dkg/key-custody.js';
 import type { Logger } from '../log.js';
 import { Libp2pProvider } from '../net/libp2p/provider.js';
 import { ManualTicker } from '../net/retransmission.js';
+import { BeaconStore, beaconGroupId } from '../storage/beacon-store.js';
 import { prepareKeyDir } from '../storage/key-dir.js';
+import type { TempFileRecovery } from '../storage/key-share-files.js';
 import { loadOrCreateOperatorKey } from '../storage/operator-key-file.js';
 import { operatorPassword } from '../storage/operator-password.js';
-import { BeaconStore, beaconGroupId } from '../storage/beacon-store.js';
 import { WalletStore } from '../storage/wallet-store.js';
 import { CoordinationLayer, coordinatedWallets, type LocalWallet } from '../tbtc/coordination-layer.js';
-import { DkgExecutor, type WalletKeys } from '../tbtc/dkg/dkg-executor.js';
-import { KeyCustody } from '../tbtc/dkg/key-custody.js';
-import type { TempFileRecovery } from '../storage/key-share-files.js';
 import { HeartbeatFailureCounter } from '../tbtc/heartbeat.js';
 import { SigningLiveness } from '../tbtc/signing/signing-liveness.js';
 import { WalletDispatcher } from '../tbtc/wallet-dispatcher.js';
+import { walletDkgExecutor } from '../tbtc/wallet-dkg.js';
+import type { WalletKeys } from '../tbtc/wallet-keys.js';
 import { startWalletRuntime } from '../tbtc/wallet-runtime.js';
 import { CLIENT_REVISION, CLIENT_VERSION } from '../version.js';
 import { beaconDkgTimingOf, dkgTimingOf, openNodeChain } from './chain-setup.js';
@@ -168,15 +169,15 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     log,
   });
   await walletCustody.start();
-  const dkg = new DkgExecutor({
+  const dkg = walletDkgExecutor({
     chain,
     provider: network,
     key: operator.key,
-    recorder: clientInfo.recorder,
+    metrics: clientInfo.recorder,
     log,
     timing: dkgTimingOf(config),
     approvalDelayStepBlocks: config.tbtc.ApprovalDelayStepBlocks,
-    saveWallet: walletCustody.save,
+    saveGroup: walletCustody.save,
   });
   dkg.start();
 

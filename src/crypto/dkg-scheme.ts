@@ -1,6 +1,6 @@
 /**
  * The curve-specific part of a verifiable DKG (Feldman commitments with a proof of knowledge
- * per dealer, shares as 32-byte scalars). The phase machinery in `src/tbtc/dkg/dkg-protocol.ts`
+ * per dealer, shares as 32-byte scalars). The phase machinery in `src/dkg/dkg-protocol.ts`
  * (announcement, per-pair encryption, complaints, exclusion) and the result signing and
  * submission of the DKG executor are shared; only this interface differs between the wallet
  * DKG (FROST on secp256k1) and the beacon DKG (threshold BLS on BLS12-381).

@@ -1,7 +1,10 @@
 import type { Key } from '@noble/curves/abstract/frost.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { xOnly } from '../crypto/frost-dkg.js';
-import type { WalletKeys } from '../tbtc/dkg/dkg-executor.js';
+import type { GroupKeys } from '../dkg/group-keys.js';
+
+type WalletKeys = GroupKeys<Key>;
+
 import { KeyShareFiles, type TempFileRecovery } from './key-share-files.js';
 
 /** The sealed content of a wallet file: everything this node holds of one wallet. */

@@ -10,7 +10,7 @@ import {
 } from './coordination.js';
 import type { HeartbeatFailureCounter } from './heartbeat.js';
 import { runHeartbeat } from './heartbeat.js';
-import type { WalletKeys } from './dkg/dkg-executor.js';
+import type { WalletKeys } from './wallet-keys.js';
 import type { InactivityClaimExecutor } from './inactivity.js';
 import type { SigningExecutor } from './signing/signing-executor.js';
 import { WalletBusyError, type WalletDispatcher } from './wallet-dispatcher.js';

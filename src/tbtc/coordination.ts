@@ -8,7 +8,7 @@ import { xOnly } from '../crypto/frost-dkg.js';
 import type { Logger } from '../log.js';
 import { hexString, jsonCodec } from '../net/json-codec.js';
 import type { BroadcastChannel, Message, MessageCodec } from '../net/types.js';
-import type { WalletKeys } from './dkg/dkg-executor.js';
+import type { WalletKeys } from './wallet-keys.js';
 import { heartbeatMessage } from './heartbeat.js';
 
 export interface CoordinationParameters {

@@ -7,7 +7,7 @@ import { type OperatorKey, signWithOperatorKey, verifyOperatorSignature } from '
 import type { Logger } from '../log.js';
 import { hexString, jsonCodec } from '../net/json-codec.js';
 import type { BroadcastChannel, Message, MessageCodec } from '../net/types.js';
-import type { WalletKeys } from './dkg/dkg-executor.js';
+import type { WalletKeys } from './wallet-keys.js';
 
 /** One operator's signature over a claim; it stands for every qualified seat it holds. */
 export const claimSignatureCodec = jsonCodec(

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { Provider } from '../net/types.js';
 import { type CoordinationParameters, CoordinationExecutor } from './coordination.js';
 import type { LocalWallet } from './coordination-layer.js';
-import type { WalletKeys } from './dkg/dkg-executor.js';
+import type { WalletKeys } from './wallet-keys.js';
 import { InactivityClaimExecutor } from './inactivity.js';
 import { SigningExecutor } from './signing/signing-executor.js';
 import type { SigningLiveness } from './signing/signing-liveness.js';

@@ -34,7 +34,7 @@ function oneAttacker(attack: Behaviour) {
   const byzantine: Record<number, Behaviour> = {};
   for (let index = 0; index < OPERATORS; index++) {
     byzantine[index] = (message) => {
-      if (attacker === undefined && message.type === 'tbtc-dkg/announcement') {
+      if (attacker === undefined && message.type === 'dkg/announcement') {
         const seats = (message.payload as { seats: number[] }).seats.length;
         if (seats >= 1 && seats <= DKG.groupSize - DKG.groupQuorum) attacker = index;
       }
@@ -97,7 +97,7 @@ async function beaconUnderAttack(attack: Behaviour): Promise<void> {
 
 test('beacon DKG: a round-1 commitment that is not a G2 point excludes its dealer, nobody crashes', async () => {
   await beaconUnderAttack(
-    rewrite<Round1>('tbtc-dkg/round1', (p) => {
+    rewrite<Round1>('dkg/round1', (p) => {
       p.packages[0]!.commitment[1] = 'ff'.repeat(96);
       return p;
     }),
@@ -106,7 +106,7 @@ test('beacon DKG: a round-1 commitment that is not a G2 point excludes its deale
 
 test('beacon DKG: a dealer whose proof of knowledge fails is excluded', async () => {
   await beaconUnderAttack(
-    rewrite<Round1>('tbtc-dkg/round1', (p) => {
+    rewrite<Round1>('dkg/round1', (p) => {
       const proof = p.packages[0]!.proofOfKnowledge;
       p.packages[0]!.proofOfKnowledge = `${proof.slice(0, -2)}${proof.endsWith('00') ? '01' : '00'}`;
       return p;

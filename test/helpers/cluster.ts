@@ -1,16 +1,18 @@
+import { join } from 'node:path';
 import type { Key } from '@noble/curves/abstract/frost.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { pino } from 'pino';
 import { LocalChain } from '../../src/chain/local/local-chain.js';
 import type { DkgParameters, WalletRegisteredEvent } from '../../src/chain/types.js';
 import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator-key.js';
+import type { DkgExecutor } from '../../src/dkg/dkg-executor.js';
+import { KeyCustody } from '../../src/dkg/key-custody.js';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { ManualTicker } from '../../src/net/retransmission.js';
 import type { Provider } from '../../src/net/types.js';
-import { join } from 'node:path';
 import { WalletStore } from '../../src/storage/wallet-store.js';
-import { DkgExecutor, type WalletKeys } from '../../src/tbtc/dkg/dkg-executor.js';
-import { KeyCustody } from '../../src/tbtc/dkg/key-custody.js';
+import { walletDkgExecutor } from '../../src/tbtc/wallet-dkg.js';
+import type { WalletKeys } from '../../src/tbtc/wallet-keys.js';
 import { type Behaviour, byzantineProvider } from './byzantine.js';
 import { scrapedRecorder } from './metrics.js';
 
@@ -26,7 +28,7 @@ export interface ClusterNode {
   readonly key: OperatorKey;
   readonly metrics: ReturnType<typeof scrapedRecorder>;
   readonly wallets: WalletKeys[];
-  readonly executor: DkgExecutor;
+  readonly executor: DkgExecutor<Key>;
   readonly provider: Provider;
   /** With `storageDir`: the node's wallet keystore directory and its key custody. */
   readonly keystoreDir?: string;
@@ -97,15 +99,15 @@ export function startCluster(options: {
             log: nodeLog,
           });
     void custody?.start();
-    const executor = new DkgExecutor({
+    const executor = walletDkgExecutor({
       chain: nodeChain,
       provider,
       key,
-      recorder: metrics.recorder,
+      metrics: metrics.recorder,
       log: nodeLog,
       timing: TEST_TIMING,
       approvalDelayStepBlocks: 2,
-      saveWallet:
+      saveGroup:
         custody?.save ??
         (async (wallet) => {
           wallets.push(wallet);

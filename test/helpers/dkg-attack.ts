@@ -4,7 +4,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { DkgParameters, WalletRegisteredEvent } from '../../src/chain/types.js';
 import { xOnly } from '../../src/crypto/frost-dkg.js';
-import { EXCLUSION_REASONS, type ExclusionReason } from '../../src/tbtc/dkg/exclusions.js';
+import { EXCLUSION_REASONS, type ExclusionReason } from '../../src/dkg/exclusions.js';
 import type { Behaviour } from './byzantine.js';
 import { startCluster } from './cluster.js';
 import { frostSign } from './frost.js';

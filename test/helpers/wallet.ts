@@ -10,7 +10,7 @@ import {
 } from '../../src/crypto/frost-dkg.js';
 import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator-key.js';
 import { ManualTicker } from '../../src/net/retransmission.js';
-import type { WalletKeys } from '../../src/tbtc/dkg/dkg-executor.js';
+import type { WalletKeys } from '../../src/tbtc/wallet-keys.js';
 
 /**
  * A wallet made by running the DKG computation in memory, its seats laid out as operator

@@ -32,7 +32,7 @@ test('framing by omission: an announcement without a key for one member costs th
     reason: 'invalid_announcement',
     // The attacker's honest code then gets no share from the victim and complains about it.
     behaviour: (scene) =>
-      rewrite<Announcement>('tbtc-dkg/announcement', (p) => {
+      rewrite<Announcement>('dkg/announcement', (p) => {
         delete p.ephemeralKeys[scene.victim];
         return p;
       }),
@@ -45,7 +45,7 @@ test('malformed ephemeral key: an announced key that is not a curve point exclud
     excluded: true,
     reason: 'invalid_announcement',
     behaviour: (scene) =>
-      rewrite<Announcement>('tbtc-dkg/announcement', (p) => {
+      rewrite<Announcement>('dkg/announcement', (p) => {
         p.ephemeralKeys[scene.victim] = `02${'ff'.repeat(32)}`; // x ≥ p: no such point
         return p;
       }),
@@ -58,7 +58,7 @@ test('malformed commitment: a round-1 commitment that is not a curve point exclu
     excluded: true,
     reason: 'invalid_round1',
     behaviour: () =>
-      rewrite<Round1>('tbtc-dkg/round1', (p) => {
+      rewrite<Round1>('dkg/round1', (p) => {
         p.packages[0]!.commitment[1] = 'ff'.repeat(33);
         return p;
       }),
@@ -71,7 +71,7 @@ test('bad proof of knowledge: a dealer whose proof fails is excluded', async () 
     excluded: true,
     reason: 'invalid_round1',
     behaviour: () =>
-      rewrite<Round1>('tbtc-dkg/round1', (p) => {
+      rewrite<Round1>('dkg/round1', (p) => {
         const proof = p.packages[0]!.proofOfKnowledge;
         p.packages[0]!.proofOfKnowledge = `${proof.slice(0, -2)}${proof.endsWith('00') ? '01' : '00'}`;
         return p;
@@ -86,7 +86,7 @@ test('equivocation in round 1: different packages to different members; gossip s
     reason: 'equivocation',
     behaviour: (scene) =>
       equivocate<Round1>(
-        'tbtc-dkg/round1',
+        'dkg/round1',
         (operator) => scene.honest.indexOf(operator) % 2 === 0,
         (p) => {
           const c = p.packages[0]!.commitment;
@@ -104,7 +104,7 @@ test('equivocation in complaints: a false complaint shown to some members only; 
     reason: 'equivocation',
     behaviour: (scene) =>
       equivocate<Complaints>(
-        'tbtc-dkg/complaints',
+        'dkg/complaints',
         (operator) => scene.honest.indexOf(operator) % 2 === 0,
         (p) => ({ ...p, complaints: [{ accused: scene.victim, revealedKey: '11'.repeat(32) }] }),
       ),
@@ -115,7 +115,7 @@ test('round 2 withheld from one member: gossip relays it, so all honest nodes ag
   await runAttack({
     ...SHAPE,
     excluded: false,
-    behaviour: (scene) => withhold('tbtc-dkg/round2', (operator) => operator === scene.victim),
+    behaviour: (scene) => withhold('dkg/round2', (operator) => operator === scene.victim),
   });
 });
 
@@ -133,7 +133,7 @@ test('production shape, 100 seats / threshold 51 / quorum 90: an operator with 9
     // Slow blocks: one node's share of the work must fit in a phase on a shared 2-core machine.
     blockIntervalMs: 1_000,
     behaviour: (scene) =>
-      rewrite<Announcement>('tbtc-dkg/announcement', (p) => {
+      rewrite<Announcement>('dkg/announcement', (p) => {
         delete p.ephemeralKeys[scene.victim];
         return p;
       }),

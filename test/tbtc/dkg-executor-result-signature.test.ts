@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { DkgResult, WalletRegisteredEvent } from '../../src/chain/types.js';
 import { type OperatorKey, signWithOperatorKey } from '../../src/crypto/operator-key.js';
-import { resultSignatureCodec } from '../../src/tbtc/dkg/messages.js';
+import { resultSignatureCodec } from '../../src/dkg/messages.js';
 import { type Behaviour, rewrite } from '../helpers/byzantine.js';
 import { startCluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/metrics.js';

@@ -6,9 +6,9 @@ import { generateOperatorKey } from '../../src/crypto/operator-key.js';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { ManualTicker } from '../../src/net/retransmission.js';
 import type { MessageCodec } from '../../src/net/types.js';
-import { type DkgOutcome, runDkgProtocol } from '../../src/tbtc/dkg/dkg-protocol.js';
-import { Inbox } from '../../src/tbtc/dkg/inbox.js';
-import { DKG_CODECS } from '../../src/tbtc/dkg/messages.js';
+import { type DkgOutcome, runDkgProtocol } from '../../src/dkg/dkg-protocol.js';
+import { Inbox } from '../../src/dkg/inbox.js';
+import { DKG_CODECS } from '../../src/dkg/messages.js';
 import { type Behaviour, byzantineProvider, type Outgoing } from '../helpers/byzantine.js';
 
 /**
@@ -95,7 +95,7 @@ function mutate(value: unknown, rng: Rng, members: readonly string[]): unknown {
 function fuzzing(rng: Rng, members: readonly string[], target: string): Behaviour {
   const crafted = (type: string, payload: unknown): Outgoing => {
     const p = payload as Record<string, unknown>;
-    if (type === 'tbtc-dkg/complaints' && rng.next() < 0.5) {
+    if (type === 'dkg/complaints' && rng.next() < 0.5) {
       // A complaint about someone, revealing a key that may or may not be a valid scalar.
       const revealedKey = rng.pick([rng.hex(32), 'ff'.repeat(32), '00'.repeat(32), rng.hex(rng.int(40))]);
       return { type, payload: { ...p, complaints: [{ accused: rng.pick(members), revealedKey }] } };
@@ -117,7 +117,7 @@ function fuzzing(rng: Rng, members: readonly string[], target: string): Behaviou
       // A result signature out of turn: random or mutated, right in the middle of the rounds.
       const session = (message.payload as { session: string }).session;
       plan.push({
-        type: 'tbtc-dkg/result-signature',
+        type: 'dkg/result-signature',
         payload: mutate({ session, resultHash: rng.hex(32), signature: rng.hex(64) }, rng, members),
       });
     }
@@ -145,7 +145,7 @@ test(`fuzz: ${ITERATIONS} DKG runs against a member sending random and mutated m
     const keys = [0, 1, 2, 3].map(() => generateOperatorKey());
     const group = [0, 1, 2, 3, 0].map((i) => keys[i]!.address); // the fuzzer holds seats 1 and 5
     const fuzzer = keys[0]!;
-    const target = rng.pick(TYPES.filter((t) => t !== 'tbtc-dkg/result-signature'));
+    const target = rng.pick(TYPES.filter((t) => t !== 'dkg/result-signature'));
     const behaviour = fuzzing(rng, group, target);
     const session = `fuzz-${iteration}`;
     const startBlock = await blocks.currentBlock();

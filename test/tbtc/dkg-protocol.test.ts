@@ -8,9 +8,9 @@ import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { ManualTicker } from '../../src/net/retransmission.js';
 import type { MessageCodec } from '../../src/net/types.js';
-import { type DkgOutcome, runDkgProtocol } from '../../src/tbtc/dkg/dkg-protocol.js';
-import { Inbox } from '../../src/tbtc/dkg/inbox.js';
-import { DKG_CODECS } from '../../src/tbtc/dkg/messages.js';
+import { type DkgOutcome, runDkgProtocol } from '../../src/dkg/dkg-protocol.js';
+import { Inbox } from '../../src/dkg/inbox.js';
+import { DKG_CODECS } from '../../src/dkg/messages.js';
 import { interpolateSecret, frostSign as sign, signWithInterpolatedSecret } from '../helpers/frost.js';
 
 const engines: BlockEngine[] = [];

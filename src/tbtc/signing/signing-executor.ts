@@ -5,7 +5,7 @@ import type { Seat } from '../../crypto/frost-dkg.js';
 import type { Logger } from '../../log.js';
 import { SessionRouter } from '../../net/session-router.js';
 import type { BroadcastChannel, MessageCodec } from '../../net/types.js';
-import type { WalletKeys } from '../dkg/dkg-executor.js';
+import type { WalletKeys } from '../wallet-keys.js';
 import { SIGNING_CODECS } from './messages.js';
 import { SigningBusyError, SigningTimeoutError } from './signing-errors.js';
 import type { SigningLiveness } from './signing-liveness.js';

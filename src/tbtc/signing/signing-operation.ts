@@ -6,7 +6,7 @@ import type { Seat } from '../../crypto/frost-dkg.js';
 import type { Logger } from '../../log.js';
 import type { SessionRouter } from '../../net/session-router.js';
 import type { BroadcastChannel, Message, MessageCodec, Sender } from '../../net/types.js';
-import type { WalletKeys } from '../dkg/dkg-executor.js';
+import type { WalletKeys } from '../wallet-keys.js';
 import { abortCodec, doneCodec, isMessageOf, readyCodec, sessionCodec, shareCodec } from './messages.js';
 import { RoastCoordinator } from './roast-coordinator.js';
 import type { SigningContext } from './signing-context.js';

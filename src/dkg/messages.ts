@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hexString, jsonCodec } from '../../net/json-codec.js';
+import { hexString, jsonCodec } from '../net/json-codec.js';
 
 const hex = hexString;
 const seat = z.number().int().min(1).max(65535);
@@ -7,13 +7,13 @@ const address = z.string().regex(/^0x[0-9a-f]{40}$/);
 
 /** Readiness: the sender's seats and its ephemeral public key for each other operator. */
 export const announcementCodec = jsonCodec(
-  'tbtc-dkg/announcement',
+  'dkg/announcement',
   z.object({ session: z.string(), seats: z.array(seat), ephemeralKeys: z.record(address, hex) }).strict(),
 );
 
 /** Round 1: one dealer package (commitment, proof of knowledge) per seat of the sender. */
 export const round1Codec = jsonCodec(
-  'tbtc-dkg/round1',
+  'dkg/round1',
   z
     .object({
       session: z.string(),
@@ -27,7 +27,7 @@ export const round1Codec = jsonCodec(
  * sender's seats to each of the recipient's seats, in (dealer seat, recipient seat) order.
  */
 export const round2Codec = jsonCodec(
-  'tbtc-dkg/round2',
+  'dkg/round2',
   z
     .object({
       session: z.string(),
@@ -38,7 +38,7 @@ export const round2Codec = jsonCodec(
 
 /** Complaints against operators whose shares failed; each reveals the pair's ephemeral key. */
 export const complaintsCodec = jsonCodec(
-  'tbtc-dkg/complaints',
+  'dkg/complaints',
   z
     .object({
       session: z.string(),
@@ -49,7 +49,7 @@ export const complaintsCodec = jsonCodec(
 
 /** The sender's operator signature over the DKG result hash it computed. */
 export const resultSignatureCodec = jsonCodec(
-  'tbtc-dkg/result-signature',
+  'dkg/result-signature',
   z.object({ session: z.string(), resultHash: hex, signature: hex }).strict(),
 );
 

@@ -1,7 +1,7 @@
 import { hexToBytes } from '@noble/hashes/utils.js';
-import type { Address } from '../../chain/types.js';
-import type { Seat } from '../../crypto/dkg-scheme.js';
-import { validPublicKey } from '../../crypto/pairwise-box.js';
+import type { Address } from '../chain/types.js';
+import type { Seat } from '../crypto/dkg-scheme.js';
+import { validPublicKey } from '../crypto/pairwise-box.js';
 
 /** What an operator announced, as the announcement codec decodes it. */
 export interface Announcement {

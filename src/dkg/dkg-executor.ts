@@ -1,7 +1,6 @@
-import type { Key } from '@noble/curves/abstract/frost.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes } from '@noble/hashes/utils.js';
-import { dkgResultHash } from '../../chain/dkg-result.js';
+import { dkgResultHash } from '../chain/dkg-result.js';
 import {
   type Address,
   type Chain,
@@ -10,36 +9,24 @@ import {
   type DkgResult,
   type DkgResultSubmittedEvent,
   type DkgStartedEvent,
-} from '../../chain/types.js';
-import { type Recorder, stopwatch } from '../../clientinfo/recorder.js';
-import type { DkgScheme } from '../../crypto/dkg-scheme.js';
-import { FROST_DKG_SCHEME } from '../../crypto/frost-dkg.js';
-import { type OperatorKey, signWithOperatorKey } from '../../crypto/operator-key.js';
-import type { Logger } from '../../log.js';
-import type { MessageCodec, Provider } from '../../net/types.js';
+} from '../chain/types.js';
+import { noopRecorder, type Recorder, stopwatch } from '../clientinfo/recorder.js';
+import type { DkgScheme } from '../crypto/dkg-scheme.js';
+import { type OperatorKey, signWithOperatorKey } from '../crypto/operator-key.js';
+import type { Logger } from '../log.js';
+import type { MessageCodec, Provider } from '../net/types.js';
 import { DkgFailedError, type DkgOutcome, type DkgTiming, runDkgRounds } from './dkg-protocol.js';
+import type { GroupKeys } from './group-keys.js';
 import { Inbox } from './inbox.js';
 import { DKG_CODECS, resultSignatureCodec } from './messages.js';
 import { ResultSignatures } from './result-signatures.js';
 
-/** A group this node holds seats of, as the DKG produced it. */
-export interface GroupKeys<K> {
-  readonly seed: Uint8Array;
-  readonly groupPublicKey: Uint8Array;
-  /** Operator of every seat of the DKG group (seat i at index i-1). */
-  readonly group: readonly Address[];
-  readonly qualifiedSeats: readonly number[];
-  readonly keys: ReadonlyMap<number, K>;
-}
-
-/** A wallet this node holds seats of, as the DKG produced it. */
-export type WalletKeys = GroupKeys<Key>;
-
-export interface DkgExecutorOptions<K = Key> {
+export interface DkgExecutorOptions<K> {
   readonly chain: Chain;
   readonly provider: Provider;
   readonly key: OperatorKey;
-  readonly recorder: Recorder;
+  /** Where the `performance_dkg_*` metrics go; a user whose DKGs are not counted leaves it out. */
+  readonly metrics?: Recorder;
   readonly log: Logger;
   readonly timing: DkgTiming;
   /** Approvers after the submitter wait this many blocks per position. */
@@ -49,13 +36,13 @@ export interface DkgExecutorOptions<K = Key> {
    * signed: a node that stops after its rounds still has the shares of the seats the group
    * may register. They stay pending until the group is registered (see KeyCustody).
    */
-  readonly saveWallet: (wallet: GroupKeys<K>) => Promise<void>;
-  /** The registry whose DKGs to run; default: the wallet registry. */
-  readonly registry?: DkgRegistry;
-  /** The curve part of the DKG; default: FROST on secp256k1 (the wallet DKG). */
-  readonly scheme?: DkgScheme<K>;
-  /** The broadcast channel of a seed's DKG; default: `tbtc-dkg-<seed>`. */
-  readonly channelName?: (seed: Uint8Array) => string;
+  readonly saveGroup: (group: GroupKeys<K>) => Promise<void>;
+  /** The registry whose DKGs to run (the wallet registry, the random beacon). */
+  readonly registry: DkgRegistry;
+  /** The curve part of the DKG (FROST on secp256k1, threshold BLS on BLS12-381). */
+  readonly scheme: DkgScheme<K>;
+  /** The broadcast channel of a seed's DKG. */
+  readonly channelName: (seed: Uint8Array) => string;
 }
 
 interface Participation<K> {
@@ -65,8 +52,6 @@ interface Participation<K> {
   finished: boolean;
   finish(outcome: 'success' | 'failure', reason: string): void;
 }
-
-export const dkgChannelName = (seed: Uint8Array) => `tbtc-dkg-${bytesToHex(seed)}`;
 
 /**
  * One submitted result, signatures and submitter included (the chain's result hash leaves
@@ -80,27 +65,29 @@ function submissionId(result: DkgResult): string {
 }
 
 /**
- * The node's part in wallet DKGs, driven by chain events: joins the DKG of every seed whose
+ * The node's part in the group DKGs of one registry, driven by chain events: joins the DKG of every seed whose
  * group holds its seats (one protocol run for all of them), signs and submits the result in
  * its turn, validates every submitted result and challenges or approves it, reports
  * timeouts. Every DKG metric moves here, once per event.
  */
-export class DkgExecutor<K = Key> {
+export class DkgExecutor<K> {
   private readonly participations = new Map<string, Participation<K>>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly stopped = new AbortController();
   private readonly registry: DkgRegistry;
   private readonly scheme: DkgScheme<K>;
   private readonly channelName: (seed: Uint8Array) => string;
+  private readonly metrics: Recorder;
   /** The submission now in its challenge period (one DKG runs at a time per registry). */
   private lastSubmission: string | undefined;
   /** Submissions the chain challenged: never submitted again by this node. */
   private readonly refused = new Set<string>();
 
   constructor(private readonly options: DkgExecutorOptions<K>) {
-    this.registry = options.registry ?? options.chain.walletRegistry;
-    this.scheme = options.scheme ?? (FROST_DKG_SCHEME as unknown as DkgScheme<K>);
-    this.channelName = options.channelName ?? dkgChannelName;
+    this.registry = options.registry;
+    this.scheme = options.scheme;
+    this.channelName = options.channelName;
+    this.metrics = options.metrics ?? noopRecorder;
   }
 
   start(): void {
@@ -132,7 +119,8 @@ export class DkgExecutor<K = Key> {
   }
 
   private async join(event: DkgStartedEvent): Promise<void> {
-    const { chain, provider, key, recorder, log, timing } = this.options;
+    const { chain, provider, key, log, timing } = this.options;
+    const recorder = this.metrics;
     const seed = bytesToHex(event.seed);
     if (this.participations.has(seed)) return;
     const group = await this.registry.selectGroup(event.seed);
@@ -193,7 +181,7 @@ export class DkgExecutor<K = Key> {
         'DKG key shares computed',
       );
       this.reportExclusions(seed, group, outcome);
-      await this.options.saveWallet({
+      await this.options.saveGroup({
         seed: event.seed,
         groupPublicKey: outcome.groupPublicKey,
         group,
@@ -220,7 +208,7 @@ export class DkgExecutor<K = Key> {
   private reportExclusions(seed: string, group: readonly Address[], outcome: DkgOutcome<K>): void {
     for (const [operator, reason] of outcome.exclusions) {
       const seats = group.flatMap((member, i) => (member === operator ? [i + 1] : []));
-      this.options.recorder.inc('performance_dkg_members_excluded_total', { reason }, seats.length);
+      this.metrics.inc('performance_dkg_members_excluded_total', { reason }, seats.length);
       this.options.log.warn({ seed, operator, seats, reason }, 'excluded a DKG member');
     }
   }
@@ -237,7 +225,8 @@ export class DkgExecutor<K = Key> {
     resultSignatures: ResultSignatures,
     signal: AbortSignal,
   ): Promise<DkgResult> {
-    const { key, timing, chain, recorder, log } = this.options;
+    const { key, timing, chain, log } = this.options;
+    const recorder = this.metrics;
     const hash = dkgResultHash({
       seed: event.seed,
       groupPublicKey: outcome.groupPublicKey,
@@ -345,7 +334,8 @@ export class DkgExecutor<K = Key> {
 
   /** Every node validates every submitted result; invalid → challenge, valid → approve in turn. */
   private async validate(event: DkgResultSubmittedEvent): Promise<void> {
-    const { chain, key, recorder, log, approvalDelayStepBlocks } = this.options;
+    const { chain, key, log, approvalDelayStepBlocks } = this.options;
+    const recorder = this.metrics;
     const registry = this.registry;
     recorder.inc('performance_dkg_validation_total');
     this.lastSubmission = submissionId(event.result);
@@ -410,8 +400,8 @@ export class DkgExecutor<K = Key> {
       const mine =
         participation.outcome &&
         bytesToHex(participation.outcome.groupPublicKey) === bytesToHex(event.groupPublicKey);
-      if (mine) participation.finish('success', 'wallet registered');
-      else participation.finish('failure', 'a wallet without this node’s key was registered');
+      if (mine) participation.finish('success', 'group registered');
+      else participation.finish('failure', 'a group without this node’s key was registered');
     }
   }
 

@@ -1,9 +1,9 @@
 import type { Key } from '@noble/curves/abstract/frost.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import type { Address, BlockCounter } from '../../chain/types.js';
-import type { DealerPackage, DkgScheme, ReceivedShare, Seat } from '../../crypto/dkg-scheme.js';
-import { FROST_DKG_SCHEME } from '../../crypto/frost-dkg.js';
-import type { OperatorKey } from '../../crypto/operator-key.js';
+import type { Address, BlockCounter } from '../chain/types.js';
+import type { DealerPackage, DkgScheme, ReceivedShare, Seat } from '../crypto/dkg-scheme.js';
+import { FROST_DKG_SCHEME } from '../crypto/frost-dkg.js';
+import type { OperatorKey } from '../crypto/operator-key.js';
 import {
   type EphemeralKey,
   generateEphemeralKey,
@@ -12,8 +12,8 @@ import {
   publicKeyOf,
   seal,
   validPrivateKey,
-} from '../../crypto/pairwise-box.js';
-import type { BroadcastChannel } from '../../net/types.js';
+} from '../crypto/pairwise-box.js';
+import type { BroadcastChannel } from '../net/types.js';
 import { announcedKeys } from './announcement.js';
 import type { ExclusionReason } from './exclusions.js';
 import type { Inbox } from './inbox.js';

@@ -1,7 +1,7 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import type { BlockCounter } from '../../chain/types.js';
-import { verifyOperatorSignature } from '../../crypto/operator-key.js';
-import type { BroadcastChannel, Subscription } from '../../net/types.js';
+import type { BlockCounter } from '../chain/types.js';
+import { verifyOperatorSignature } from '../crypto/operator-key.js';
+import type { BroadcastChannel, Subscription } from '../net/types.js';
 import { resultSignatureCodec } from './messages.js';
 
 /** One member's signature over the DKG result hash, with the key it must verify under. */

@@ -1,5 +1,5 @@
-import type { BlockCounter } from '../../chain/types.js';
-import type { BroadcastChannel, MessageCodec, Subscription } from '../../net/types.js';
+import type { BlockCounter } from '../chain/types.js';
+import type { BroadcastChannel, MessageCodec, Subscription } from '../net/types.js';
 import { canonicalJson } from './canonical-json.js';
 
 interface First {

@@ -1,8 +1,8 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { Address, DkgFlow, Unsubscribe } from '../../chain/types.js';
-import type { Recorder } from '../../clientinfo/recorder.js';
-import type { Logger } from '../../log.js';
-import type { GroupKeys } from './dkg-executor.js';
+import type { Address, DkgFlow, Unsubscribe } from '../chain/types.js';
+import type { Recorder } from '../clientinfo/recorder.js';
+import type { Logger } from '../log.js';
+import type { GroupKeys } from './group-keys.js';
 
 /** Where a group's shares are kept: pending from the DKG's outcome, active once registered. */
 export interface GroupKeyStore<K> {
@@ -90,7 +90,7 @@ export class KeyCustody<K> {
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
   }
 
-  /** The executor's `saveWallet`: persists the shares as pending. */
+  /** The executor's `saveGroup`: persists the shares as pending. */
   readonly save = async (keys: GroupKeys<K>): Promise<void> => {
     const path = await this.options.store?.savePending(keys);
     this.pending.set(bytesToHex(keys.groupPublicKey), keys);
