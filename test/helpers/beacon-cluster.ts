@@ -1,14 +1,10 @@
-import { pino } from 'pino';
 import { Beacon } from '../../src/beacon/beacon.js';
-import { LocalChain } from '../../src/chain/local/local-chain.js';
-import type { BeaconGroupRegisteredEvent, Chain, DkgParameters } from '../../src/chain/types.js';
 import type { RelayParameters } from '../../src/chain/local/random-beacon-contract.js';
+import type { BeaconGroupRegisteredEvent, Chain, DkgParameters } from '../../src/chain/types.js';
 import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator-key.js';
-import { LocalNetwork } from '../../src/net/local/local-network.js';
-import { ManualTicker } from '../../src/net/retransmission.js';
-import { TEST_TIMING } from './cluster.js';
-import { type Behaviour, byzantineProvider } from './byzantine.js';
-import { scrapedRecorder } from './metrics.js';
+import type { Behaviour } from './byzantine.js';
+import { localCluster, TEST_TIMING } from './local-cluster.js';
+import type { scrapedRecorder } from './metrics.js';
 
 export interface BeaconClusterNode {
   readonly key: OperatorKey;
@@ -35,31 +31,28 @@ export function startBeaconCluster(options: {
     submitterPrecedencePeriodBlocks: 2,
     ...options.beaconDkg,
   };
-  const chain = new LocalChain({
-    blockIntervalMs: options.blockIntervalMs ?? 20,
-    dkg: beaconDkg,
-    beaconDkg,
-    relay: options.relay,
+  const base = localCluster({
+    chain: {
+      blockIntervalMs: options.blockIntervalMs ?? 20,
+      dkg: beaconDkg,
+      beaconDkg,
+      relay: options.relay,
+    },
+    byzantine: options.byzantine,
   });
-  const network = new LocalNetwork();
-  const ticker = new ManualTicker();
-  const stopTicks = chain.blocks.watchBlocks(() => ticker.tick());
-  const keepAlive = setInterval(() => {}, 1000);
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const { chain, network } = base;
   const nodes: BeaconClusterNode[] = [];
   const startNode = (key: OperatorKey, groups?: Beacon['groups']): BeaconClusterNode => {
-    const metrics = scrapedRecorder();
-    const honest = network.join(key, { recorder: metrics.recorder, ticker });
     const found = nodes.findIndex((node) => node.key === key);
     const index = found === -1 ? nodes.length : found;
-    const behaviour = options.byzantine?.[index];
+    const { metrics, provider, log } = base.join(key, index);
     const connection = chain.connect(key.address);
     const beacon = new Beacon({
       chain: options.chainFor ? options.chainFor(index, connection) : connection,
-      provider: behaviour ? byzantineProvider(honest, network, behaviour) : honest,
+      provider,
       key,
       recorder: metrics.recorder,
-      log: log.child({ operator: key.address.slice(0, 8) }),
+      log,
       timing: TEST_TIMING,
       approvalDelayStepBlocks: 2,
       groups,
@@ -105,9 +98,7 @@ export function startBeaconCluster(options: {
     },
     stop() {
       for (const node of nodes) if (!node.stopped) node.beacon.stop();
-      stopTicks();
-      clearInterval(keepAlive);
-      chain.close();
+      base.stop();
     },
   };
 }

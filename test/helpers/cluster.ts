@@ -1,28 +1,19 @@
 import { join } from 'node:path';
 import type { Key } from '@noble/curves/abstract/frost.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { pino } from 'pino';
-import { LocalChain } from '../../src/chain/local/local-chain.js';
 import type { DkgParameters, WalletRegisteredEvent } from '../../src/chain/types.js';
 import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator-key.js';
 import type { DkgExecutor } from '../../src/dkg/dkg-executor.js';
 import { KeyCustody } from '../../src/dkg/key-custody.js';
-import { LocalNetwork } from '../../src/net/local/local-network.js';
-import { ManualTicker } from '../../src/net/retransmission.js';
 import type { Provider } from '../../src/net/types.js';
 import { WalletStore } from '../../src/storage/wallet-store.js';
 import { walletDkgExecutor } from '../../src/tbtc/wallet-dkg.js';
 import type { WalletKeys } from '../../src/tbtc/wallet-keys.js';
-import { type Behaviour, byzantineProvider } from './byzantine.js';
-import { scrapedRecorder } from './metrics.js';
+import type { Behaviour } from './byzantine.js';
+import { localCluster, TEST_TIMING } from './local-cluster.js';
+import type { scrapedRecorder } from './metrics.js';
 
-export const TEST_TIMING = {
-  announcementBlocks: 6,
-  round1Blocks: 6,
-  round2Blocks: 6,
-  complaintBlocks: 6,
-  resultSigningBlocks: 6,
-};
+export { TEST_TIMING };
 
 export interface ClusterNode {
   readonly key: OperatorKey;
@@ -51,37 +42,32 @@ export function startCluster(options: {
 }) {
   /** The seed of the next DKG when a test chose one (see `chooseSeed`), else a random one. */
   let nextSeed: Uint8Array | undefined;
-  const chain = new LocalChain({
-    random: () => {
-      const seed = nextSeed ?? randomBytes(32);
-      nextSeed = undefined;
-      return seed;
+  const base = localCluster({
+    chain: {
+      random: () => {
+        const seed = nextSeed ?? randomBytes(32);
+        nextSeed = undefined;
+        return seed;
+      },
+      blockIntervalMs: options.blockIntervalMs ?? 20,
+      dkg: {
+        resultSubmissionTimeoutBlocks: 500,
+        resultSubmissionStartOffsetBlocks: 0,
+        resultSubmissionStepBlocks: 3,
+        resultChallengePeriodBlocks: 8,
+        submitterPrecedencePeriodBlocks: 4,
+        ...options.dkg,
+      },
     },
-    blockIntervalMs: options.blockIntervalMs ?? 20,
-    dkg: {
-      resultSubmissionTimeoutBlocks: 500,
-      resultSubmissionStartOffsetBlocks: 0,
-      resultSubmissionStepBlocks: 3,
-      resultChallengePeriodBlocks: 8,
-      submitterPrecedencePeriodBlocks: 4,
-      ...options.dkg,
-    },
+    byzantine: options.byzantine,
   });
-  const network = new LocalNetwork();
-  const ticker = new ManualTicker();
-  const stopTicks = chain.blocks.watchBlocks(() => ticker.tick());
-  const keepAlive = setInterval(() => {}, 1000); // the chain's block timer does not hold the process
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const { chain, network, ticker } = base;
   const nodes: ClusterNode[] = options.stakes.map((stake, index) => {
     const key = generateOperatorKey();
     chain.registerOperator(key.publicKey, stake);
-    const metrics = scrapedRecorder();
     const wallets: WalletKeys[] = [];
-    const honest = network.join(key, { recorder: metrics.recorder, ticker });
-    const behaviour = options.byzantine?.[index];
-    const provider = behaviour ? byzantineProvider(honest, network, behaviour) : honest;
+    const { metrics, provider, log: nodeLog } = base.join(key, index);
     const nodeChain = chain.connect(key.address);
-    const nodeLog = log.child({ operator: key.address.slice(0, 8) });
     const keystoreDir = options.storageDir && join(options.storageDir, `node-${index}`);
     const custody =
       keystoreDir === undefined
@@ -150,9 +136,7 @@ export function startCluster(options: {
         node.executor.stop();
         node.custody?.stop();
       }
-      stopTicks();
-      clearInterval(keepAlive);
-      chain.close();
+      base.stop();
     },
   };
 }
