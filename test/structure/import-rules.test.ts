@@ -65,12 +65,12 @@ function sources(dir: string): string[] {
 }
 
 const IMPORT =
-  /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+  /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
 
 /** What a file imports: repository paths for relative imports (no extension), package names otherwise. */
 export function importsOf(file: string, text: string): string[] {
   return [...text.matchAll(IMPORT)].map((match) => {
-    const specifier = (match[1] ?? match[2])!;
+    const specifier = (match[1] ?? match[2] ?? match[3])!;
     if (!specifier.startsWith('.')) return specifier;
     return normalize(join(dirname(file), specifier)).replace(/\.js$/, '');
   });
@@ -110,6 +110,7 @@ test('a forbidden import is reported with the rule it breaks', () => {
     { path: 'src/chain/local/x.ts', text: "import { Beacon } from '../../beacon/beacon.js';" },
     { path: 'src/tbtc/y.ts', text: "import type { Libp2p } from 'libp2p';\nimport { z } from 'zod';" },
     { path: 'src/crypto/z.ts', text: "const m = await import('../net/local/local-network.js');" },
+    { path: 'src/dkg/w.ts', text: "import '../tbtc/wallet-dkg.js';" },
   ]);
   assert.deepEqual(found, [
     'src/chain/local/x.ts imports src/beacon/beacon (src/chain/local may not import src/beacon)',
@@ -117,5 +118,6 @@ test('a forbidden import is reported with the rule it breaks', () => {
     'src/tbtc/y.ts imports libp2p (src/tbtc may not import libp2p)',
     'src/crypto/z.ts imports src/net/local/local-network (src/crypto may not import src/net/local)',
     'src/crypto/z.ts imports src/net/local/local-network (src/crypto may not import src/net)',
+    'src/dkg/w.ts imports src/tbtc/wallet-dkg (src/dkg may not import src/tbtc)',
   ]);
 });
