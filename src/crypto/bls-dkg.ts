@@ -33,7 +33,6 @@ export function randomScalar(): bigint {
 }
 
 export const scalarToBytes = (s: bigint): Uint8Array => Fr.toBytes(s);
-export const scalarFromBytes = (bytes: Uint8Array): bigint => Fr.fromBytes(bytes);
 
 /**
  * Decompressing a G2 point (with its subgroup check) costs about as much as a scalar

@@ -217,15 +217,6 @@ export function dealersWithInvalidShares(
   return feldman.dealersWithInvalidShares(Point, shares, parsedCommitments(packages));
 }
 
-/** Whether one share is valid against its dealer's commitments (for judging complaints). */
-export function shareValid(share: ReceivedShare, pkg: DealerPackage): boolean {
-  try {
-    return feldman.sharesHold(Point, [share], parsedCommitments([pkg]));
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The FROST key packages of the local seats from the qualified dealers' commitments and the
  * shares they sent. Public work (group commitment, verifying shares) is done once.

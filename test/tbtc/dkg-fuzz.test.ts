@@ -3,13 +3,14 @@ import { after, test } from 'node:test';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { BlockEngine } from '../../src/chain/local/block-engine.js';
 import { generateOperatorKey } from '../../src/crypto/operator-key.js';
-import { LocalNetwork } from '../../src/net/local/local-network.js';
-import { ManualTicker } from '../../src/net/retransmission.js';
-import type { MessageCodec } from '../../src/net/types.js';
 import { type DkgOutcome, runDkgProtocol } from '../../src/dkg/dkg-protocol.js';
 import { Inbox } from '../../src/dkg/inbox.js';
 import { DKG_CODECS } from '../../src/dkg/messages.js';
+import { LocalNetwork } from '../../src/net/local/local-network.js';
+import { ManualTicker } from '../../src/net/retransmission.js';
+import type { MessageCodec } from '../../src/net/types.js';
 import { type Behaviour, byzantineProvider, type Outgoing } from '../helpers/byzantine.js';
+import { prng, type Rng } from '../helpers/prng.js';
 
 /**
  * A registered member (valid operator key, a seat in the group) sends random and mutated
@@ -27,23 +28,6 @@ const TIMING = {
   complaintBlocks: 4,
   resultSigningBlocks: 4,
 };
-
-/** mulberry32: a small seeded PRNG, so a failing iteration can be replayed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
-  const bytes = (n: number) => Uint8Array.from({ length: n }, () => int(256));
-  return { next, int, pick, bytes, hex: (n: number) => bytesToHex(bytes(n)) };
-}
-type Rng = ReturnType<typeof prng>;
 
 /** Something a peer might put where a value was. */
 function junk(rng: Rng, members: readonly string[]): unknown {

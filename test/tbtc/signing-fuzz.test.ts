@@ -8,29 +8,11 @@ import type { Message, MessageCodec } from '../../src/net/types.js';
 import { SIGNING_CODECS } from '../../src/tbtc/signing/messages.js';
 import { SigningExecutor } from '../../src/tbtc/signing/signing-executor.js';
 import { scrapedRecorder } from '../helpers/metrics.js';
+import { prng, type Rng } from '../helpers/prng.js';
 import { blockClock, inMemoryWallet } from '../helpers/wallet.js';
 
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed from its seed. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
-  const hex = (bytes: number) =>
-    Array.from({ length: bytes }, () => int(256).toString(16).padStart(2, '0')).join('');
-  return { next, int, pick, hex };
-}
-
-type Random = ReturnType<typeof prng>;
-
 /** A mutated copy of a JSON value: one leaf replaced, an array cut or extended, a key dropped. */
-function mutate(value: unknown, random: Random, depth = 0): unknown {
+function mutate(value: unknown, random: Rng, depth = 0): unknown {
   if (typeof value === 'string') {
     return random.pick([
       () => random.hex(value.length / 2),
