@@ -82,7 +82,7 @@ async function startOurs(privateKey: Uint8Array, port: number, peers: string[], 
     log: pino({ level: 'warn' }),
   });
   const channel = provider.broadcastChannelFor(TOPIC);
-  channel.registerCodec(rawCodec as MessageCodec<unknown>);
+  channel.registerCodec(rawCodec);
   channel.recv((message) => {
     if (!message.local) deliver(message.payload as Uint8Array);
   });

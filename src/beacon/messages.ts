@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { hexString, jsonCodec } from '../net/json-codec.js';
+import type { PayloadOf } from '../net/typed-messages.js';
 
 /** The most seats a beacon group may have (a share message carries at most one share per seat). */
 export const MAX_GROUP_SIZE = 1024;
@@ -20,3 +21,8 @@ export const signatureShareCodec = jsonCodec(
     })
     .strict(),
 );
+
+export type SignatureSharePayload = PayloadOf<typeof signatureShareCodec>;
+
+/** The relay entry's messages, of one session per request. */
+export const RELAY_CODECS = { signatureShare: signatureShareCodec };

@@ -12,10 +12,10 @@ import { type Recorder, stopwatch } from '../clientinfo/recorder.js';
 import type { BlsKeyShare } from '../crypto/bls-dkg.js';
 import type { OperatorKey } from '../crypto/operator-key.js';
 import type { Logger } from '../log.js';
-import type { BroadcastChannel, Message, MessageCodec, Provider, Subscription } from '../net/types.js';
+import { SessionRouter } from '../net/session-router.js';
+import type { BroadcastChannel, Provider } from '../net/types.js';
 import type { GroupKeys } from '../dkg/group-keys.js';
-import { EarlyShares } from './early-shares.js';
-import { signatureShareCodec } from './messages.js';
+import { RELAY_CODECS, type SignatureSharePayload, signatureShareCodec } from './messages.js';
 import { SettledRequests } from './settled-requests.js';
 import {
   combineShares,
@@ -43,18 +43,19 @@ export interface RelayExecutorOptions {
 export const relayChannelName = (groupPublicKey: Uint8Array) =>
   `beacon-${bytesToHex(groupPublicKey).slice(0, 40)}`;
 
+/**
+ * Requests whose shares are kept while this node has not seen them yet: the group's router
+ * keeps this many messages per sender, and this many per member in all.
+ */
 const BUFFERED_SESSIONS = 8;
 
 interface LocalGroup {
   readonly keys: BeaconGroupKeys;
   readonly threshold: number;
   readonly channel: BroadcastChannel;
-  readonly subscription: Subscription;
-  /** Shares that arrived before this node saw their request. */
-  readonly early: EarlyShares<Message<SharePayload>>;
+  /** Hands each request's shares to its attempt; keeps those that come before the request. */
+  readonly router: SessionRouter<typeof RELAY_CODECS>;
 }
-
-type SharePayload = { session: string; shares: { seat: number; share: string }[] };
 
 /** One request this node's group works on. */
 class Attempt {
@@ -70,6 +71,8 @@ class Attempt {
     this.ready = resolve;
   });
   finished = false;
+  /** Stops the group's router handing this request's shares over. */
+  unrouted: () => void = () => {};
 
   constructor(
     readonly request: RelayEntryRequestedEvent,
@@ -89,7 +92,7 @@ class Attempt {
    * A sender's first message only, and of it one share per seat the sender holds in the
    * group: whatever else it lists, a sender costs at most one check per seat of its own.
    */
-  receive(sender: Address, payload: SharePayload): void {
+  receive(sender: Address, payload: SignatureSharePayload): void {
     if (this.entry || this.heard.has(sender)) return;
     this.heard.add(sender);
     const { group: operators, keys } = this.group.keys;
@@ -188,7 +191,7 @@ export class RelayExecutor {
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     for (const attempt of this.attempts.values()) attempt.controller.abort(new Error('node stopping'));
     for (const group of this.groups.values()) {
-      group.subscription.cancel();
+      group.router.close();
       void group.channel.close();
     }
     this.groups.clear();
@@ -200,26 +203,14 @@ export class RelayExecutor {
     if (this.groups.has(id) || keys.keys.size === 0) return;
     const members = new Set(keys.qualifiedSeats.map((seat) => keys.group[seat - 1]!));
     const channel = this.options.provider.broadcastChannelFor(relayChannelName(keys.groupPublicKey));
-    channel.registerCodec(signatureShareCodec as MessageCodec<unknown>);
     channel.setFilter((sender) => members.has(sender.operatorAddress));
-    const early: LocalGroup['early'] = new EarlyShares(BUFFERED_SESSIONS, members.size);
-    const subscription = channel.recv(
-      (message) => {
-        if (message.local || message.type !== signatureShareCodec.type) return;
-        const payload = message.payload as SharePayload;
-        const attempt = [...this.attempts.values()].find(
-          (a) => a.group.channel === channel && relaySession(a.request) === payload.session,
-        );
-        if (attempt) {
-          attempt.receive(message.sender.operatorAddress, payload);
-          return;
-        }
-        early.add(payload.session, message.sender.operatorAddress, message as Message<SharePayload>);
-      },
-      { name: 'relay' },
-    );
+    const router = new SessionRouter(channel, 'relay', RELAY_CODECS, {
+      log: this.options.log,
+      capacity: BUFFERED_SESSIONS * members.size,
+      perSender: BUFFERED_SESSIONS,
+    });
     const threshold = keys.keys.values().next().value!.threshold;
-    this.groups.set(id, { keys, threshold, channel, subscription, early });
+    this.groups.set(id, { keys, threshold, channel, router });
   }
 
   private requested(event: RelayEntryRequestedEvent): void {
@@ -257,9 +248,10 @@ export class RelayExecutor {
       attempt.addOwn(seat, share);
       shares.push({ seat, share: bytesToHex(tamperShare ? tamperShare(seat, share) : share) });
     }
+    attempt.unrouted = group.router.handle(session, (message) => {
+      if (!message.local) attempt.receive(message.sender.operatorAddress, message.payload);
+    });
     await group.channel.send(signatureShareCodec, { session, shares }, { retransmit: { until: signal } });
-    for (const message of group.early.take(session))
-      attempt.receive(message.sender.operatorAddress, message.payload);
 
     await Promise.race([attempt.combined, aborted(signal)]);
     if (signal.aborted || !attempt.entry) return;
@@ -311,6 +303,7 @@ export class RelayExecutor {
     if (!attempt || attempt.finished) return;
     attempt.finished = true;
     this.attempts.delete(requestId);
+    attempt.unrouted();
     attempt.controller.abort(new Error(reason));
     const { recorder, log } = this.options;
     recorder.inc(

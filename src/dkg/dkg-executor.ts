@@ -14,7 +14,8 @@ import { noopRecorder, type Recorder, stopwatch } from '../clientinfo/recorder.j
 import type { DkgScheme } from '../crypto/dkg-scheme.js';
 import { type OperatorKey, signWithOperatorKey } from '../crypto/operator-key.js';
 import type { Logger } from '../log.js';
-import type { MessageCodec, Provider } from '../net/types.js';
+import { SessionRouter } from '../net/session-router.js';
+import type { Provider } from '../net/types.js';
 import { DkgFailedError, type DkgOutcome, type DkgTiming, runDkgRounds } from './dkg-protocol.js';
 import type { GroupKeys } from './group-keys.js';
 import { Inbox } from './inbox.js';
@@ -143,6 +144,7 @@ export class DkgExecutor<K> {
         recorder.observe('performance_dkg_duration_seconds', elapsed(), { outcome });
         log.info({ seed, outcome, reason, seconds: elapsed() }, 'DKG ended');
         inbox.close();
+        router.close();
         resultSignatures.close();
         void channel.close();
       },
@@ -153,9 +155,9 @@ export class DkgExecutor<K> {
 
     const operators = new Set(group);
     const channel = provider.broadcastChannelFor(this.channelName(event.seed));
-    for (const codec of DKG_CODECS) channel.registerCodec(codec as MessageCodec<unknown>);
     channel.setFilter((sender) => operators.has(sender.operatorAddress));
-    const inbox = new Inbox(channel, seed, 'dkg');
+    const router = new SessionRouter(channel, 'dkg', DKG_CODECS, { log });
+    const inbox = new Inbox(router, seed);
     const resultSignatures = new ResultSignatures(channel, seed);
 
     try {

@@ -1,6 +1,9 @@
 import type { BlockCounter } from '../chain/types.js';
-import type { BroadcastChannel, MessageCodec, Subscription } from '../net/types.js';
+import type { SessionRouter } from '../net/session-router.js';
+import type { MessageOf } from '../net/typed-messages.js';
+import type { MessageCodec } from '../net/types.js';
 import { canonicalJson } from './canonical-json.js';
+import type { DKG_CODECS } from './messages.js';
 
 interface First {
   readonly payload: unknown;
@@ -8,8 +11,9 @@ interface First {
 }
 
 /**
- * Collects one message per (type, sender operator) on a protocol channel, from the moment the
- * protocol starts (messages may arrive before the local member reaches their phase).
+ * Collects one message per (type, sender operator) of a DKG session, from the moment the
+ * protocol starts (messages may arrive before the local member reaches their phase); the
+ * session router hands over the session's messages, including those that came before.
  *
  * The first payload of each (type, sender) counts. A second one of the same type and session
  * with different content (compared canonically) makes the sender an equivocator: a member
@@ -20,34 +24,10 @@ export class Inbox {
   private readonly messages = new Map<string, Map<string, First>>();
   private readonly equivocating = new Set<string>();
   private readonly waiters = new Set<() => void>();
-  private readonly subscription: Subscription;
+  private readonly unrouted: () => void;
 
-  constructor(
-    channel: BroadcastChannel,
-    private readonly session: string,
-    name: string,
-  ) {
-    this.subscription = channel.recv(
-      (message) => {
-        const payload = message.payload as { session?: string };
-        if (payload.session !== session) return;
-        let byType = this.messages.get(message.type);
-        if (!byType) {
-          byType = new Map();
-          this.messages.set(message.type, byType);
-        }
-        const sender = message.sender.operatorAddress;
-        const canonical = canonicalJson(payload);
-        const first = byType.get(sender);
-        if (first) {
-          if (first.canonical !== canonical) this.equivocating.add(sender);
-          return; // the first one counts
-        }
-        byType.set(sender, { payload, canonical });
-        for (const wake of [...this.waiters]) wake();
-      },
-      { name },
-    );
+  constructor(router: SessionRouter<typeof DKG_CODECS>, session: string) {
+    this.unrouted = router.handle(session, (message) => this.add(message));
   }
 
   /** Operators that sent two different messages of one type in this session, so far. */
@@ -101,6 +81,23 @@ export class Inbox {
   }
 
   close(): void {
-    this.subscription.cancel();
+    this.unrouted();
+  }
+
+  private add(message: MessageOf<typeof DKG_CODECS>): void {
+    let byType = this.messages.get(message.type);
+    if (!byType) {
+      byType = new Map();
+      this.messages.set(message.type, byType);
+    }
+    const sender = message.sender.operatorAddress;
+    const canonical = canonicalJson(message.payload);
+    const first = byType.get(sender);
+    if (first) {
+      if (first.canonical !== canonical) this.equivocating.add(sender);
+      return; // the first one counts
+    }
+    byType.set(sender, { payload: message.payload, canonical });
+    for (const wake of [...this.waiters]) wake();
   }
 }

@@ -53,10 +53,11 @@ export const resultSignatureCodec = jsonCodec(
   z.object({ session: z.string(), resultHash: hex, signature: hex }).strict(),
 );
 
-export const DKG_CODECS = [
-  announcementCodec,
-  round1Codec,
-  round2Codec,
-  complaintsCodec,
-  resultSignatureCodec,
-];
+/** The DKG's messages, all of one session (the DKG seed). */
+export const DKG_CODECS = {
+  announcement: announcementCodec,
+  round1: round1Codec,
+  round2: round2Codec,
+  complaints: complaintsCodec,
+  resultSignature: resultSignatureCodec,
+};

@@ -1,6 +1,7 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { BlockCounter } from '../chain/types.js';
 import { verifyOperatorSignature } from '../crypto/operator-key.js';
+import { receive } from '../net/typed-messages.js';
 import type { BroadcastChannel, Subscription } from '../net/types.js';
 import { resultSignatureCodec } from './messages.js';
 
@@ -33,20 +34,19 @@ export class ResultSignatures {
   private readonly subscription: Subscription;
 
   constructor(channel: BroadcastChannel, session: string) {
-    this.subscription = channel.recv(
-      (message) => {
-        const payload = message.payload as { session?: string; resultHash?: string; signature?: string };
-        if (payload.session !== session || typeof payload.resultHash !== 'string') return;
-        const sender = message.sender.operatorAddress;
-        if (this.received.has(sender) || typeof payload.signature !== 'string') return;
+    this.subscription = receive(
+      channel,
+      { resultSignature: resultSignatureCodec },
+      ({ payload, sender: { operatorAddress: sender, publicKey } }) => {
+        if (payload.session !== session || this.received.has(sender)) return;
         this.received.set(sender, {
-          publicKey: message.sender.publicKey,
+          publicKey,
           resultHash: payload.resultHash,
           signature: payload.signature,
         });
         for (const wake of [...this.waiters]) wake();
       },
-      { name: 'dkg-result', types: [resultSignatureCodec.type] },
+      { name: 'dkg-result' },
     );
   }
 

@@ -124,7 +124,7 @@ export class Channel implements BroadcastChannel {
     this.stopTicks = deps.ticker.onTick(() => this.retransmit());
   }
 
-  registerCodec(codec: MessageCodec<unknown>): void {
+  registerCodec<T>(codec: MessageCodec<T>): void {
     this.codecs.set(codec.type, codec);
   }
 
@@ -134,7 +134,7 @@ export class Channel implements BroadcastChannel {
 
   async send<T>(codec: MessageCodec<T>, payload: T, options: SendOptions = {}): Promise<void> {
     if (this.closed) throw new Error(`channel ${this.name} is closed`);
-    if (!this.codecs.has(codec.type)) this.registerCodec(codec as MessageCodec<unknown>);
+    if (!this.codecs.has(codec.type)) this.registerCodec(codec);
     this.sequence = (this.sequence + 1) >>> 0;
     const bytes = sealEnvelope(this.deps.key, this.name, {
       epoch: this.epoch,

@@ -5,7 +5,7 @@ import type { MessageCodec } from './types.js';
  * A codec for JSON payloads checked by a schema on the way in: a message that does not
  * match is refused by `decode` and so dropped (and counted) by the channel.
  */
-export function jsonCodec<T>(type: string, schema: z.ZodType<T>): MessageCodec<T> {
+export function jsonCodec<S extends z.ZodType>(type: string, schema: S): MessageCodec<z.infer<S>> {
   return {
     type,
     encode: (payload) => new TextEncoder().encode(JSON.stringify(payload)),

@@ -1,39 +1,52 @@
 import type { Logger } from '../log.js';
-import type { BroadcastChannel, Message, Subscription } from './types.js';
+import { type MessageOf, receive } from './typed-messages.js';
+import type { BroadcastChannel, Message, MessageCodec, Subscription } from './types.js';
 
-/** Early messages kept in all, and per sender (one member cannot push the others' out). */
+/** Codecs whose payloads name the session (operation, DKG, relay request) they belong to. */
+export type SessionCodecMap = { readonly [name: string]: MessageCodec<{ readonly session: string }> };
+
+export interface SessionRouterOptions {
+  readonly log?: Logger;
+  /** Early messages kept in all (default 256). */
+  readonly capacity?: number;
+  /** Early messages kept per sender, so one member cannot push the others' out (default 32). */
+  readonly perSender?: number;
+}
+
 const CAPACITY = 256;
 const PER_SENDER = 32;
 /** Recently finished sessions: their late retransmissions are dropped, not kept. */
 const FINISHED_REMEMBERED = 64;
 
 /**
- * One long-lived subscription that hands each message to the handler of its session (the
- * payload's `session` field). Messages of a session nobody handles yet are kept (bounded, the
- * sender's oldest dropped first) and replayed when its handler registers: members start an
- * operation a moment apart, and without this the first messages of the faster ones would only
- * reach the slower ones on a retransmission, a tick or more later.
+ * The node's one buffer for early messages: a long-lived subscription to a protocol's message
+ * types that hands each message to the handler of its session (the payload's `session`).
+ * Messages of a session nobody handles yet are kept (bounded, the sender's oldest dropped
+ * first) and replayed when its handler registers: members start an operation a moment apart,
+ * and without this the first messages of the faster ones would only reach the slower ones on
+ * a retransmission, a tick or more later.
  */
-export class SessionRouter {
-  private readonly handlers = new Map<string, (message: Message) => void>();
-  private readonly early: Message[] = [];
+export class SessionRouter<M extends SessionCodecMap> {
+  private readonly handlers = new Map<string, (message: MessageOf<M>) => void>();
+  private readonly early: MessageOf<M>[] = [];
   private readonly finished: string[] = [];
   private readonly subscription: Subscription;
+  private readonly capacity: number;
+  private readonly perSender: number;
+  private readonly log: Logger | undefined;
 
-  constructor(
-    channel: BroadcastChannel,
-    name: string,
-    types: readonly string[],
-    private readonly log?: Logger,
-  ) {
-    this.subscription = channel.recv((message) => this.route(message), { name, types });
+  constructor(channel: BroadcastChannel, name: string, codecs: M, options: SessionRouterOptions = {}) {
+    this.capacity = options.capacity ?? CAPACITY;
+    this.perSender = options.perSender ?? PER_SENDER;
+    this.log = options.log;
+    this.subscription = receive(channel, codecs, (message) => this.route(message), { name });
   }
 
   /**
    * Registers the session's handler; what arrived for it before is replayed on a microtask,
    * after the caller holds the returned unregister function.
    */
-  handle(session: string, handler: (message: Message) => void): () => void {
+  handle(session: string, handler: (message: MessageOf<M>) => void): () => void {
     this.handlers.set(session, handler);
     const mine = this.early.filter((message) => sessionOf(message) === session);
     if (mine.length > 0) {
@@ -52,15 +65,19 @@ export class SessionRouter {
     };
   }
 
+  /** Early messages kept, over all sessions. */
+  get size(): number {
+    return this.early.length;
+  }
+
   close(): void {
     this.subscription.cancel();
     this.handlers.clear();
     this.early.length = 0;
   }
 
-  private route(message: Message): void {
+  private route(message: MessageOf<M>): void {
     const session = sessionOf(message);
-    if (session === undefined) return;
     const handler = this.handlers.get(session);
     if (handler) {
       this.deliver(handler, message);
@@ -69,13 +86,13 @@ export class SessionRouter {
     if (this.finished.includes(session)) return;
     const sender = message.sender.operatorAddress;
     const fromSender = this.early.filter((m) => m.sender.operatorAddress === sender);
-    if (fromSender.length >= PER_SENDER) this.early.splice(this.early.indexOf(fromSender[0]!), 1);
-    else if (this.early.length >= CAPACITY) this.early.shift();
+    if (fromSender.length >= this.perSender) this.early.splice(this.early.indexOf(fromSender[0]!), 1);
+    else if (this.early.length >= this.capacity) this.early.shift();
     this.early.push(message);
   }
 
   /** A handler that throws on a peer's message must not take the node down. */
-  private deliver(handler: (message: Message) => void, message: Message): void {
+  private deliver(handler: (message: MessageOf<M>) => void, message: MessageOf<M>): void {
     try {
       handler(message);
     } catch (err) {
@@ -87,7 +104,6 @@ export class SessionRouter {
   }
 }
 
-function sessionOf(message: Message): string | undefined {
-  const session = (message.payload as { session?: unknown } | null)?.session;
-  return typeof session === 'string' ? session : undefined;
+function sessionOf(message: Message<{ readonly session: string }>): string {
+  return message.payload.session;
 }

@@ -56,10 +56,13 @@ export type MembershipFilter = (sender: Sender) => boolean;
 
 export interface BroadcastChannel {
   readonly name: string;
-  registerCodec(codec: MessageCodec<unknown>): void;
+  registerCodec<T>(codec: MessageCodec<T>): void;
   setFilter(filter: MembershipFilter): void;
   send<T>(codec: MessageCodec<T>, payload: T, options?: SendOptions): Promise<void>;
-  /** Handlers get messages in order through their own bounded queue (512). */
+  /**
+   * Handlers get messages in order through their own bounded queue (512). Payloads are untyped
+   * here; protocol code subscribes through `receive` (`net/typed-messages.ts`) instead.
+   */
   recv(handler: MessageHandler, options?: ReceiveOptions): Subscription;
   close(): Promise<void>;
 }

@@ -7,7 +7,8 @@ import { type Recorder, stopwatch } from '../clientinfo/recorder.js';
 import { xOnly } from '../crypto/frost-dkg.js';
 import type { Logger } from '../log.js';
 import { hexString, jsonCodec } from '../net/json-codec.js';
-import type { BroadcastChannel, Message, MessageCodec } from '../net/types.js';
+import { receive } from '../net/typed-messages.js';
+import type { BroadcastChannel } from '../net/types.js';
 import type { WalletKeys } from './wallet-keys.js';
 import { heartbeatMessage } from './heartbeat.js';
 
@@ -92,7 +93,7 @@ export class CoordinationExecutor {
     },
   ) {
     this.walletId = bytesToHex(xOnly(options.wallet.groupPublicKey));
-    options.channel.registerCodec(coordinationCodec as MessageCodec<unknown>);
+    options.channel.registerCodec(coordinationCodec);
   }
 
   async coordinate(window: number): Promise<CoordinationOutcome> {
@@ -161,9 +162,11 @@ export class CoordinationExecutor {
         stopBlocks();
         settle();
       };
-      const subscription = channel.recv(
-        (m: Message) => {
-          const proposal = m.payload as ProposalMessage;
+      const subscription = receive(
+        channel,
+        { proposal: coordinationCodec },
+        (m) => {
+          const proposal = m.payload;
           if (proposal.window !== window || proposal.wallet !== this.walletId || m.local) return;
           if (m.sender.operatorAddress !== leader) {
             recorder.inc('performance_coordination_leader_faults_total', { fault: 'leader_impersonation' });
@@ -180,7 +183,7 @@ export class CoordinationExecutor {
           }
           done(() => resolve(result(toProposal(proposal))));
         },
-        { name: `coordination-${window}`, types: [coordinationCodec.type] },
+        { name: `coordination-${window}` },
       );
       const stopBlocks = blocks.watchBlocks((height) => {
         if (height < end) return;

@@ -6,7 +6,8 @@ import type { Seat } from '../crypto/frost-dkg.js';
 import { type OperatorKey, signWithOperatorKey, verifyOperatorSignature } from '../crypto/operator-key.js';
 import type { Logger } from '../log.js';
 import { hexString, jsonCodec } from '../net/json-codec.js';
-import type { BroadcastChannel, Message, MessageCodec } from '../net/types.js';
+import { type PayloadOf, receive } from '../net/typed-messages.js';
+import type { BroadcastChannel, Message } from '../net/types.js';
 import type { WalletKeys } from './wallet-keys.js';
 
 /** One operator's signature over a claim; it stands for every qualified seat it holds. */
@@ -14,6 +15,8 @@ export const claimSignatureCodec = jsonCodec(
   'tbtc-inactivity/signature',
   z.object({ claimHash: hexString.length(64), signature: hexString.length(128) }).strict(),
 );
+
+type ClaimSignaturePayload = PayloadOf<typeof claimSignatureCodec>;
 
 export class InactivityClaimError extends Error {
   override name = 'InactivityClaimError';
@@ -40,7 +43,7 @@ export interface InactivityClaimOptions {
  */
 export class InactivityClaimExecutor {
   constructor(private readonly options: InactivityClaimOptions) {
-    options.channel.registerCodec(claimSignatureCodec as MessageCodec<unknown>);
+    options.channel.registerCodec(claimSignatureCodec);
   }
 
   /** Resolves with the accepted claim's nonce and whether this node submitted it. */
@@ -109,10 +112,9 @@ export class InactivityClaimExecutor {
           .catch(() => undefined);
       });
       let submitting = false;
-      const onMessage = (m: Message) => {
-        const payload = m.payload as { claimHash: string; signature: string };
-        if (payload.claimHash !== claimHash) return;
-        const signature = hexToBytes(payload.signature);
+      const onMessage = (m: Message<ClaimSignaturePayload>) => {
+        if (m.payload.claimHash !== claimHash) return;
+        const signature = hexToBytes(m.payload.signature);
         if (!verifyOperatorSignature(m.sender.publicKey, hash, signature)) {
           log.warn({ operator: m.sender.operatorAddress }, 'inactivity claim signature does not verify');
           return;
@@ -125,9 +127,8 @@ export class InactivityClaimExecutor {
             log.warn({ err: (err as Error).message }, 'inactivity claim submission failed');
         });
       };
-      const subscription = channel.recv(onMessage, {
+      const subscription = receive(channel, { signature: claimSignatureCodec }, onMessage, {
         name: `inactivity-${claimHash.slice(0, 8)}`,
-        types: [claimSignatureCodec.type],
       });
       onLanded();
     });

@@ -152,7 +152,7 @@ function byzantineChannel(
     recv: (handler, options) => inner.recv(handler, options),
     close: () => inner.close(),
     async send<T>(codec: MessageCodec<T>, payload: T, options: SendOptions = {}): Promise<void> {
-      if (!codecs.has(codec.type)) codecs.set(codec.type, codec as MessageCodec<unknown>);
+      if (!codecs.has(codec.type)) codecs.set(codec.type, codec);
       const plan = behaviour({ channel: inner.name, type: codec.type, payload }) ?? [
         { type: codec.type, payload },
       ];

@@ -46,7 +46,7 @@ describe('oversized payloads on receive', () => {
       { key: generateOperatorKey(), recorder: metrics.recorder, ticker: new ManualTicker() },
       { publish: async () => {}, close: async () => {} },
     );
-    channel.registerCodec(rawCodec as MessageCodec<unknown>);
+    channel.registerCodec(rawCodec);
     // The membership filter runs before the signature check: if it never runs, neither does the check.
     let filterCalls = 0;
     channel.setFilter(() => {

@@ -8,7 +8,7 @@ import { Inbox } from '../../src/dkg/inbox.js';
 import { DKG_CODECS } from '../../src/dkg/messages.js';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { ManualTicker } from '../../src/net/retransmission.js';
-import type { MessageCodec } from '../../src/net/types.js';
+import { SessionRouter } from '../../src/net/session-router.js';
 import { type Behaviour, byzantineProvider, type Outgoing } from '../helpers/byzantine.js';
 import { prng, type Rng } from '../helpers/prng.js';
 
@@ -20,7 +20,7 @@ import { prng, type Rng } from '../helpers/prng.js';
 
 const ITERATIONS = Number(process.env.DKG_FUZZ_ITERATIONS ?? 40);
 const SEED = Number(process.env.DKG_FUZZ_SEED ?? 0x5eed);
-const TYPES = DKG_CODECS.map((codec) => codec.type);
+const TYPES = Object.values(DKG_CODECS).map((codec) => codec.type);
 const TIMING = {
   announcementBlocks: 4,
   round1Blocks: 4,
@@ -138,9 +138,9 @@ test(`fuzz: ${ITERATIONS} DKG runs against a member sending random and mutated m
       const joined = network.join(me, { ticker });
       const provider = me === fuzzer ? byzantineProvider(joined, network, behaviour) : joined;
       const channel = provider.broadcastChannelFor('tbtc-dkg-fuzz');
-      for (const codec of DKG_CODECS) channel.registerCodec(codec as MessageCodec<unknown>);
       channel.setFilter((sender) => group.includes(sender.operatorAddress));
-      const inbox = new Inbox(channel, session, 'dkg');
+      const router = new SessionRouter(channel, 'dkg', DKG_CODECS);
+      const inbox = new Inbox(router, session);
       const signal = new AbortController().signal;
       return runDkgProtocol({
         session,
@@ -154,7 +154,10 @@ test(`fuzz: ${ITERATIONS} DKG runs against a member sending random and mutated m
         startBlock,
         timing: TIMING,
         signal,
-      }).finally(() => inbox.close());
+      }).finally(() => {
+        inbox.close();
+        router.close();
+      });
     });
     const settled = await Promise.allSettled(runs);
     stopTicks();

@@ -7,7 +7,7 @@ import { xOnly } from '../../src/crypto/frost-dkg.js';
 import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator-key.js';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { ManualTicker } from '../../src/net/retransmission.js';
-import type { MessageCodec } from '../../src/net/types.js';
+import { SessionRouter } from '../../src/net/session-router.js';
 import { type DkgOutcome, runDkgProtocol } from '../../src/dkg/dkg-protocol.js';
 import { Inbox } from '../../src/dkg/inbox.js';
 import { DKG_CODECS } from '../../src/dkg/messages.js';
@@ -53,10 +53,10 @@ async function runGroup(
   const members = online.map((letter) => {
     const me = keys.get(letter)!;
     const channel = network.join(me, { ticker }).broadcastChannelFor('tbtc-dkg-test');
-    for (const codec of DKG_CODECS) channel.registerCodec(codec as MessageCodec<unknown>);
-    return { me, channel, inbox: new Inbox(channel, session, 'dkg') };
+    const router = new SessionRouter(channel, 'dkg', DKG_CODECS);
+    return { me, channel, router, inbox: new Inbox(router, session) };
   });
-  const runs = members.map(({ me, channel, inbox }) => {
+  const runs = members.map(({ me, channel, router, inbox }) => {
     return runDkgProtocol({
       session,
       group,
@@ -78,7 +78,10 @@ async function runGroup(
               return bad;
             }
           : undefined,
-    }).finally(() => inbox.close());
+    }).finally(() => {
+      inbox.close();
+      router.close();
+    });
   });
   const outcomes = await Promise.allSettled(runs);
   stopTicks();

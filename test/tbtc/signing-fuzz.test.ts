@@ -79,7 +79,7 @@ test('a member fuzzing every signing message type cannot stop a signature or thr
     // E holds a seat and a valid key; it mutates every message it sees and sends that instead.
     const fuzzer = network.join(operators.get('E')!, { ticker }).broadcastChannelFor('tbtc-wallet');
     const codecs = new Map<string, MessageCodec<unknown>>(
-      SIGNING_CODECS.map((codec) => [codec.type, codec as MessageCodec<unknown>]),
+      Object.values(SIGNING_CODECS).map((codec) => [codec.type, codec]),
     );
     for (const codec of codecs.values()) fuzzer.registerCodec(codec);
     let sent = 0;

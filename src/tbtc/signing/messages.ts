@@ -3,7 +3,6 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { identifierOf, type Seat } from '../../crypto/frost-dkg.js';
 import { hexString, jsonCodec } from '../../net/json-codec.js';
-import type { Message, MessageCodec } from '../../net/types.js';
 
 /** Lower-case hex of exactly `bytes` bytes. */
 const hexOf = (bytes: number) => hexString.length(bytes * 2);
@@ -87,16 +86,14 @@ export const doneCodec = jsonCodec('tbtc-signing/done', done);
  */
 export const abortCodec = jsonCodec('tbtc-signing/abort', abort);
 
-export const SIGNING_CODECS = [readyCodec, sessionCodec, shareCodec, doneCodec, abortCodec];
-
-/**
- * Whether `message` is of the codec's type. The channel decoded its payload with the codec
- * registered for that type (and dropped it if the schema refused it), so the payload has the
- * codec's type.
- */
-export function isMessageOf<T>(codec: MessageCodec<T>, message: Message): message is Message<T> {
-  return message.type === codec.type;
-}
+/** The signing protocol's messages, one handler each (`SigningOperation`). */
+export const SIGNING_CODECS = {
+  ready: readyCodec,
+  session: sessionCodec,
+  share: shareCodec,
+  done: doneCodec,
+  abort: abortCodec,
+};
 
 export const toWire = (c: NonceCommitments, seat: Seat): WireCommitment => ({
   seat,

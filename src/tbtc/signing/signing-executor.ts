@@ -4,7 +4,7 @@ import { type Recorder, stopwatch } from '../../clientinfo/recorder.js';
 import type { Seat } from '../../crypto/frost-dkg.js';
 import type { Logger } from '../../log.js';
 import { SessionRouter } from '../../net/session-router.js';
-import type { BroadcastChannel, MessageCodec } from '../../net/types.js';
+import type { BroadcastChannel } from '../../net/types.js';
 import type { WalletKeys } from '../wallet-keys.js';
 import { SIGNING_CODECS } from './messages.js';
 import { SigningBusyError, SigningTimeoutError } from './signing-errors.js';
@@ -48,7 +48,7 @@ export interface SigningExecutorOptions {
  */
 export class SigningExecutor {
   private busy = false;
-  private readonly router: SessionRouter;
+  private readonly router: SessionRouter<typeof SIGNING_CODECS>;
   private readonly pub: FrostPublic;
   private readonly localSeats: Seat[];
 
@@ -57,13 +57,7 @@ export class SigningExecutor {
     if (!first) throw new Error('a signing executor needs at least one local seat');
     this.pub = first.public;
     this.localSeats = [...options.wallet.keys.keys()].sort((a, b) => a - b);
-    for (const codec of SIGNING_CODECS) options.channel.registerCodec(codec as MessageCodec<unknown>);
-    this.router = new SessionRouter(
-      options.channel,
-      'signing',
-      SIGNING_CODECS.map((codec) => codec.type),
-      options.log,
-    );
+    this.router = new SessionRouter(options.channel, 'signing', SIGNING_CODECS, { log: options.log });
   }
 
   /** Signs sequentially; message i starts at the block where message i−1 ended. */

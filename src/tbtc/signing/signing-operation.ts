@@ -5,9 +5,10 @@ import type { Address, BlockCounter } from '../../chain/types.js';
 import type { Seat } from '../../crypto/frost-dkg.js';
 import type { Logger } from '../../log.js';
 import type { SessionRouter } from '../../net/session-router.js';
-import type { BroadcastChannel, Message, MessageCodec, Sender } from '../../net/types.js';
+import { byType, type MessageOf } from '../../net/typed-messages.js';
+import type { BroadcastChannel, MessageCodec, Sender } from '../../net/types.js';
 import type { WalletKeys } from '../wallet-keys.js';
-import { abortCodec, doneCodec, isMessageOf, readyCodec, sessionCodec, shareCodec } from './messages.js';
+import { SIGNING_CODECS } from './messages.js';
 import { RoastCoordinator } from './roast-coordinator.js';
 import type { SigningContext } from './signing-context.js';
 import { SigningDone, type SigningResult } from './signing-done.js';
@@ -20,7 +21,7 @@ import { SigningMember } from './signing-member.js';
 export interface SigningOperationSetup {
   readonly wallet: WalletKeys;
   readonly channel: BroadcastChannel;
-  readonly router: SessionRouter;
+  readonly router: SessionRouter<typeof SIGNING_CODECS>;
   readonly blocks: BlockCounter;
   readonly log: Logger;
   readonly pub: FrostPublic;
@@ -150,23 +151,27 @@ export class SigningOperation implements SigningContext {
   }
 
   /** The router hands over only this operation's messages (by the payload's `session`). */
-  private readonly onMessage = (m: Message): void => {
-    if (this.finished) return;
-    if (isMessageOf(readyCodec, m)) {
+  private readonly onMessage = (m: MessageOf<typeof SIGNING_CODECS>): void => {
+    if (!this.finished) this.toRole(m);
+  };
+
+  /** Each message type to the role (or roles) it is for. */
+  private readonly toRole = byType(SIGNING_CODECS, {
+    ready: (m) => {
       this.member.onReady(m);
       this.coordinator?.onReady(m);
-    } else if (isMessageOf(sessionCodec, m)) {
-      this.member.onSession(m, m.local ? this.coordinator?.frostOf(m.payload.sid) : undefined);
-    } else if (isMessageOf(shareCodec, m)) {
+    },
+    session: (m) => this.member.onSession(m, m.local ? this.coordinator?.frostOf(m.payload.sid) : undefined),
+    share: (m) => {
       this.member.onShare(m);
       if (!this.finished) this.coordinator?.onShare(m);
-    } else if (isMessageOf(doneCodec, m)) {
+    },
+    done: (m) => {
       const result = this.done.onDone(m);
       if (result) this.finish(result);
-    } else if (isMessageOf(abortCodec, m)) {
-      this.member.onAbort(m);
-    }
-  };
+    },
+    abort: (m) => this.member.onAbort(m),
+  });
 
   private onBlock(height: number): void {
     if (height >= this.deadline) {
