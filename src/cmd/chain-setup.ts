@@ -7,7 +7,6 @@ import type { Chain, DkgParameters } from '../chain/types.js';
 import type { Config } from '../config/schema.js';
 import type { OperatorKey } from '../crypto/operator-key.js';
 import type { Logger } from '../log.js';
-import type { DkgTiming } from '../dkg/dkg-protocol.js';
 import { StartupError } from './startup-error.js';
 
 /** The wallet registry's DKG parameters of a local chain (embedded or served), from the config. */
@@ -45,24 +44,6 @@ export function relayParametersOf(config: Config): RelayParameters {
     relayEntryTimeoutBlocks: config.beacon.RelayEntryTimeoutBlocks,
     relayEntrySubmissionStepBlocks: config.beacon.RelayEntrySubmissionStepBlocks,
     relayRequestIntervalBlocks: config.chain.RelayRequestIntervalBlocks,
-  };
-}
-
-export function beaconDkgTimingOf(config: Config): DkgTiming {
-  return everyPhase(config.beacon.DkgPhaseBlocks);
-}
-
-export function dkgTimingOf(config: Config): DkgTiming {
-  return everyPhase(config.tbtc.DkgPhaseBlocks);
-}
-
-function everyPhase(phase: number): DkgTiming {
-  return {
-    announcementBlocks: phase,
-    round1Blocks: phase,
-    round2Blocks: phase,
-    complaintBlocks: phase,
-    resultSigningBlocks: phase,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Key } from '@noble/curves/abstract/frost.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { xOnly } from '../crypto/frost-dkg.js';
+import { walletIdOf } from '../crypto/wallet-id.js';
 import type { GroupKeys } from '../dkg/group-keys.js';
 
 type WalletKeys = GroupKeys<Key>;
@@ -16,8 +16,6 @@ interface WalletFileContent {
   public: { min: number; max: number; commitments: string[]; verifyingShares: Record<string, string> };
   seats: { seat: number; identifier: string; signingShare: string }[];
 }
-
-const walletIdOf = (groupPublicKey: Uint8Array) => bytesToHex(xOnly(groupPublicKey));
 
 /**
  * Wallet key shares on disk: `<dir>/wallet-<x-only key>.json` for registered wallets and

@@ -1,7 +1,6 @@
-import { bytesToHex } from '@noble/hashes/utils.js';
 import type { BlockCounter } from '../chain/types.js';
 import type { Recorder } from '../clientinfo/recorder.js';
-import { xOnly } from '../crypto/frost-dkg.js';
+import { walletIdOf } from '../crypto/wallet-id.js';
 import type { Logger } from '../log.js';
 import {
   CoordinationBusyError,
@@ -89,7 +88,7 @@ export class CoordinationLayer {
   private async coordinate(wallet: LocalWallet, window: number): Promise<void> {
     const { log, dispatcher, recorder } = this.options;
     const groupPublicKey = wallet.keys.groupPublicKey;
-    const walletId = bytesToHex(xOnly(groupPublicKey));
+    const walletId = walletIdOf(groupPublicKey);
     let outcome: CoordinationOutcome;
     try {
       outcome = await wallet.coordination.coordinate(window);

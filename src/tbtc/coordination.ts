@@ -5,6 +5,7 @@ import type { Address, BlockCounter } from '../chain/types.js';
 import { WALLET_ACTIONS, type WalletAction } from './wallet-actions.js';
 import { type Recorder, stopwatch } from '../clientinfo/recorder.js';
 import { xOnly } from '../crypto/frost-dkg.js';
+import { walletIdOf } from '../crypto/wallet-id.js';
 import type { Logger } from '../log.js';
 import { hexString, jsonCodec } from '../net/json-codec.js';
 import { receive } from '../net/typed-messages.js';
@@ -92,7 +93,7 @@ export class CoordinationExecutor {
       readonly tamperProposal?: (proposal: ProposalMessage) => ProposalMessage;
     },
   ) {
-    this.walletId = bytesToHex(xOnly(options.wallet.groupPublicKey));
+    this.walletId = walletIdOf(options.wallet.groupPublicKey);
     options.channel.registerCodec(coordinationCodec);
   }
 

@@ -1,8 +1,7 @@
-import { bytesToHex } from '@noble/hashes/utils.js';
 import type { BlockCounter, WalletRegistry } from '../chain/types.js';
 import type { Recorder } from '../clientinfo/recorder.js';
-import { xOnly } from '../crypto/frost-dkg.js';
 import type { OperatorKey } from '../crypto/operator-key.js';
+import { walletIdOf } from '../crypto/wallet-id.js';
 import type { Logger } from '../log.js';
 import type { Provider } from '../net/types.js';
 import { type CoordinationParameters, CoordinationExecutor } from './coordination.js';
@@ -33,7 +32,7 @@ export function startWalletRuntime(options: {
   liveness: SigningLiveness;
 }): LocalWallet {
   const { wallet, provider } = options;
-  const walletId = bytesToHex(xOnly(wallet.groupPublicKey));
+  const walletId = walletIdOf(wallet.groupPublicKey);
   const members = new Set(wallet.qualifiedSeats.map((seat) => wallet.group[seat - 1]));
   const channelFor = (name: string) => {
     const channel = provider.broadcastChannelFor(name);

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { pino } from 'pino';
 import { Diagnostics } from '../../src/clientinfo/diagnostics.js';
+import { walletIdOf } from '../../src/crypto/wallet-id.js';
 import { MetricsRegistries } from '../../src/clientinfo/exposition.js';
 import { PromRecorder } from '../../src/clientinfo/prom-recorder.js';
 import { startClientInfoServer } from '../../src/clientinfo/server.js';
@@ -69,7 +70,7 @@ test('shares are on disk before the result signature is sent; a member killed th
       true,
       'pending shares were on disk when the result signature was sent',
     );
-    const walletId = bytesToHex(wallet.groupPublicKey.subarray(1));
+    const walletId = walletIdOf(wallet.groupPublicKey);
     const keystore = node.keystoreDir!;
     assert.deepEqual(
       readdirSync(keystore),

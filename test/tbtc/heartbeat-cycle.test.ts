@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { pino } from 'pino';
 import { BlockEngine } from '../../src/chain/local/block-engine.js';
 import { LocalChain } from '../../src/chain/local/local-chain.js';
-import { xOnly } from '../../src/crypto/frost-dkg.js';
+import { walletIdOf } from '../../src/crypto/wallet-id.js';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { CoordinationExecutor } from '../../src/tbtc/coordination.js';
 import { CoordinationLayer, KEPT_OUTCOMES, type LocalWallet } from '../../src/tbtc/coordination-layer.js';
@@ -40,7 +39,7 @@ function walletCluster(layout: string, threshold: number, options: { rogueLeader
     const metrics = scrapedRecorder();
     const provider = network.join(operator, { recorder: metrics.recorder, ticker });
     const wallet = walletOf(letter);
-    const walletId = bytesToHex(xOnly(wallet.groupPublicKey));
+    const walletId = walletIdOf(wallet.groupPublicKey);
     const signing = new SigningExecutor({
       wallet,
       channel: provider.broadcastChannelFor(`tbtc-${walletId}`),

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { pino } from 'pino';
 import { inactivityClaimHash } from '../../src/chain/inactivity-claim.js';
 import type { InactivityClaimedEvent } from '../../src/chain/types.js';
-import { xOnly } from '../../src/crypto/frost-dkg.js';
 import { signWithOperatorKey } from '../../src/crypto/operator-key.js';
+import { walletIdOf } from '../../src/crypto/wallet-id.js';
 import { CoordinationLayer } from '../../src/tbtc/coordination-layer.js';
 import { HeartbeatFailureCounter } from '../../src/tbtc/heartbeat.js';
 import { SigningLiveness } from '../../src/tbtc/signing/signing-liveness.js';
@@ -125,7 +124,7 @@ test('after consecutive failed heartbeats the members claim the inactive seats o
   );
   await registry.submitInactivityClaim(claimWith(1, onlineSeats));
   assert.equal(await registry.inactivityClaimNonce(walletId), 2);
-  assert.equal(bytesToHex(xOnly(online[0]!.wallets[0]!.groupPublicKey)), walletId);
+  assert.equal(walletIdOf(online[0]!.wallets[0]!.groupPublicKey), walletId);
 });
 
 test('a coordinator reporting honest seats inactive gets no claim on chain: members go by what they saw', async () => {

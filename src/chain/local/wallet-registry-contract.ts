@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { walletIdOf } from '../../crypto/wallet-id.js';
 import { dkgResultHash } from '../dkg-result.js';
 import { inactivityClaimHash } from '../inactivity-claim.js';
 import {
@@ -203,7 +204,7 @@ export class WalletRegistryContract {
     const misbehaved = new Set(submission.result.misbehavedMembersIndices);
     const groupPublicKey = submission.result.groupPublicKey;
     const wallet: WalletRegisteredEvent = {
-      walletId: bytesToHex(groupPublicKey.subarray(1)),
+      walletId: walletIdOf(groupPublicKey),
       groupPublicKey: groupPublicKey.slice(),
       members: dkg.group
         .map((operator, i) => ({ index: i + 1, operator }))
