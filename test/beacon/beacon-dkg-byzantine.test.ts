@@ -10,7 +10,7 @@ import {
 } from '../../src/crypto/threshold-bls.js';
 import { type Behaviour, rewrite } from '../helpers/byzantine.js';
 import { startBeaconCluster } from '../helpers/beacon-cluster.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 
 /**
  * The round-1 attacks against the beacon's BLS DKG (same phase machinery, other curve): one

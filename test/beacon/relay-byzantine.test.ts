@@ -12,7 +12,7 @@ import type {
 } from '../../src/chain/types.js';
 import { type Behaviour, rewrite, withhold } from '../helpers/byzantine.js';
 import { type BeaconClusterNode, startBeaconCluster } from '../helpers/beacon-cluster.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 
 // One cluster for the file: 5 operators, a 10-seat threshold-6 group. Every operator may be
 // given a role (what it does to its outgoing share messages, or a cut chain link) once the

@@ -12,7 +12,7 @@ import type {
   RelayEntryTimedOutEvent,
 } from '../../src/chain/types.js';
 import { startBeaconCluster } from '../helpers/beacon-cluster.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 
 // One beacon cluster for the whole file (each test builds on the previous one's state):
 // 5 operators, a 10-seat threshold-6 group (DKG quorum 8).

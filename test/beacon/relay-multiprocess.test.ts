@@ -8,7 +8,7 @@ import { GENESIS_ENTRY } from '../../src/crypto/threshold-bls.js';
 import type { BeaconGroupRegisteredEvent, RelayEntrySubmittedEvent } from '../../src/chain/types.js';
 import { beaconGroupId } from '../../src/storage/beacon-store.js';
 import { ProcessCluster } from '../helpers/process-cluster.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 
 const PASSWORD = 'beacon multiprocess';
 const NODES = 4;

@@ -9,7 +9,7 @@ import { FileEventCursorStore } from '../../src/chain/rpc/event-cursor.js';
 import type { Chain } from '../../src/chain/types.js';
 import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator-key.js';
 import { FLOW_DKG, registerGroup } from '../helpers/chain-flows.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 import { tempDir } from '../helpers/process.js';
 
 const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

@@ -13,7 +13,7 @@ import { openNodeChain } from '../../src/cmd/chain-setup.js';
 import { loadConfig } from '../../src/config/load.js';
 import { generateOperatorKey } from '../../src/crypto/operator-key.js';
 import { FLOW_DKG, registerGroup } from '../helpers/chain-flows.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 import { freePort, runCli, startChainProcess, tempDir } from '../helpers/process.js';
 
 const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

@@ -17,7 +17,7 @@ import {
   type Unsubscribe,
 } from '../../src/chain/types.js';
 import { generateOperatorKey, type OperatorKey, signWithOperatorKey } from '../../src/crypto/operator-key.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 import { freePort } from '../helpers/process.js';
 
 const params: DkgParameters = {

@@ -9,7 +9,7 @@ import { startChainServer } from '../../src/chain/rpc/chain-server.js';
 import { RpcCode } from '../../src/chain/rpc/protocol.js';
 import { ChainError, type DkgParameters } from '../../src/chain/types.js';
 import { generateOperatorKey } from '../../src/crypto/operator-key.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 
 const HOST = '127.0.0.1';
 const dkg: DkgParameters = {

@@ -12,7 +12,7 @@ import {
   startDevnet,
 } from '../helpers/devnet.js';
 import { sampleValue, scrape } from '../helpers/exposition.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 import { runCli, tempDir } from '../helpers/process.js';
 import { toolSkipReason } from '../helpers/tools.js';
 

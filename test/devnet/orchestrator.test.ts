@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { Devnet, type UnexpectedExit } from '../../src/devnet/devnet.js';
 import { readNodeStatus } from '../../src/devnet/node-status.js';
 import { DEFAULT_SHAPE, proportionalGroup } from '../../src/devnet/shape.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 import { tempDir } from '../helpers/process.js';
 
 describe('the devnet orchestrator, driven step by step as a scenario would', () => {

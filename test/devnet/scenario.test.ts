@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { catalog, FAMILIES, METRIC_NAMES } from '../../src/clientinfo/catalog.js';
 import { readState, startDevnet } from '../helpers/devnet.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 import { tempDir } from '../helpers/process.js';
 import { toolSkipReason } from '../helpers/tools.js';
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually } from './metrics.js';
+import { eventually } from './wait.js';
 import { KEEP_CLIENT } from './process.js';
 
 export interface DevnetState {

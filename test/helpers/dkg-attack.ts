@@ -8,7 +8,7 @@ import { EXCLUSION_REASONS, type ExclusionReason } from '../../src/dkg/exclusion
 import type { Behaviour } from './byzantine.js';
 import { startCluster } from './cluster.js';
 import { frostSign } from './frost.js';
-import { eventually } from './metrics.js';
+import { eventually } from './wait.js';
 
 /** Who the attack is aimed at, known once the DKG's group is chosen. */
 export interface Scene {

@@ -5,7 +5,7 @@ import { generateOperatorKey } from '../../src/crypto/operator-key.js';
 import { peerIdOfOperatorKey } from '../../src/net/libp2p/identity.js';
 import { writeOperatorKeyFile } from '../../src/storage/operator-key-file.js';
 import { sampleValue, scrape } from './exposition.js';
-import { eventually } from './metrics.js';
+import { eventually } from './wait.js';
 import { freePort, type NodeProcess, startChainProcess, startNodeProcess, tempDir } from './process.js';
 
 export interface ClusterNodeSetup {

@@ -15,7 +15,8 @@ import {
   replaceBytes,
   withhold,
 } from '../helpers/byzantine.js';
-import { eventually, scrapedRecorder } from '../helpers/metrics.js';
+import { scrapedRecorder } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 
 const codec = jsonCodec('test/note', z.object({ n: z.number() }).strict());
 const other = jsonCodec('test/other', z.object({ n: z.number() }).strict());

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { generateOperatorKey } from '../../src/crypto/operator-key.js';
 import { sealEnvelope } from '../../src/net/envelope.js';
 import type { Message, MessageCodec } from '../../src/net/types.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 import type { NetworkFactory, TestNetwork } from './harness.js';
 
 export const textCodec: MessageCodec<string> = {

@@ -15,7 +15,8 @@ import { DEFAULT_PEER_GUARD_LIMITS } from '../../src/net/peer-guard.js';
 import { LocalNetwork } from '../../src/net/local/local-network.js';
 import { ManualTicker } from '../../src/net/retransmission.js';
 import type { Provider } from '../../src/net/types.js';
-import { eventually, scrapedRecorder } from '../helpers/metrics.js';
+import { scrapedRecorder } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 import { freePort } from '../helpers/process.js';
 
 export interface Member {

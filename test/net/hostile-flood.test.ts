@@ -16,7 +16,7 @@ import type { HostileRequest } from '../fixtures/hostile-peer-process.js';
 import { type MemberRequest, type MemberStatus, OTHER_TYPE, TEXT_TYPE } from '../fixtures/member-node.js';
 import { type Family, parseExposition, sampleValue } from '../helpers/exposition.js';
 import type { Flood, FloodResult } from '../helpers/hostile-peer.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 import { freePort } from '../helpers/process.js';
 
 const MEMBER = fileURLToPath(new URL('../fixtures/member-node.js', import.meta.url));

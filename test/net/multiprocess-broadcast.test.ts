@@ -5,7 +5,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { after, test } from 'node:test';
 import { generateOperatorKey } from '../../src/crypto/operator-key.js';
 import { peerIdOfOperatorKey } from '../../src/net/libp2p/identity.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 import { freePort } from '../helpers/process.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/channel-node.js', import.meta.url));

@@ -5,7 +5,7 @@ import { generateOperatorKey } from '../../src/crypto/operator-key.js';
 import { peerIdOfOperatorKey } from '../../src/net/libp2p/identity.js';
 import { writeOperatorKeyFile } from '../../src/storage/operator-key-file.js';
 import { sampleValue, scrape } from '../helpers/exposition.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 import { freePort, type NodeProcess, startNodeProcess, tempDir } from '../helpers/process.js';
 
 const PASSWORD = 'multiprocess test password';

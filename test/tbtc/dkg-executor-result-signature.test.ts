@@ -6,7 +6,7 @@ import { type OperatorKey, signWithOperatorKey } from '../../src/crypto/operator
 import { resultSignatureCodec } from '../../src/dkg/messages.js';
 import { type Behaviour, rewrite } from '../helpers/byzantine.js';
 import { startCluster } from '../helpers/cluster.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 
 const PARAMS = { groupSize: 10, groupQuorum: 8, honestThreshold: 6 };
 const STAKES = [3n, 3n, 2n, 2n];

@@ -7,7 +7,7 @@ import { xOnly } from '../../src/crypto/frost-dkg.js';
 import { signWithOperatorKey } from '../../src/crypto/operator-key.js';
 import { startCluster } from '../helpers/cluster.js';
 import { frostSign } from '../helpers/frost.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 
 const PARAMS = { groupSize: 10, groupQuorum: 8, honestThreshold: 6 };
 

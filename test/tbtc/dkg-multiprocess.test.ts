@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { WalletRegisteredEvent } from '../../src/chain/types.js';
 import { ProcessCluster } from '../helpers/process-cluster.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 
 const PASSWORD = 'dkg multiprocess';
 const NODES = 4;

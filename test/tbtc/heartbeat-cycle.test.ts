@@ -13,7 +13,8 @@ import { HeartbeatFailureCounter } from '../../src/tbtc/heartbeat.js';
 import { InactivityClaimExecutor } from '../../src/tbtc/inactivity.js';
 import { SigningExecutor } from '../../src/tbtc/signing/signing-executor.js';
 import { WalletDispatcher } from '../../src/tbtc/wallet-dispatcher.js';
-import { eventually, scrapedRecorder } from '../helpers/metrics.js';
+import { scrapedRecorder } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 import { blockClock, inMemoryWallet } from '../helpers/wallet.js';
 
 const FREQUENCY = 20;

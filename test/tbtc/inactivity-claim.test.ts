@@ -12,7 +12,7 @@ import { WalletDispatcher } from '../../src/tbtc/wallet-dispatcher.js';
 import { startWalletRuntime } from '../../src/tbtc/wallet-runtime.js';
 import { type Behaviour, rewrite } from '../helpers/byzantine.js';
 import { startCluster } from '../helpers/cluster.js';
-import { eventually } from '../helpers/metrics.js';
+import { eventually } from '../helpers/wait.js';
 
 const FREQUENCY = 20;
 
