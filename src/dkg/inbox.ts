@@ -4,6 +4,7 @@ import type { MessageOf } from '../net/typed-messages.js';
 import type { MessageCodec } from '../net/types.js';
 import { canonicalJson } from './canonical-json.js';
 import type { DKG_CODECS } from './messages.js';
+import { waitForMessages } from './wait-for-messages.js';
 
 interface First {
   readonly payload: unknown;
@@ -51,32 +52,13 @@ export class Inbox {
           .map(([sender, first]) => [sender, first.payload]),
       ) as Map<string, T>;
     };
-    if (received().size === senders.size) return received();
-    await new Promise<void>((resolve, reject) => {
-      const done = () => {
-        this.waiters.delete(check);
-        stopBlocks();
-        signal.removeEventListener('abort', aborted);
-      };
-      const check = () => {
-        if (received().size === senders.size) {
-          done();
-          resolve();
-        }
-      };
-      const stopBlocks = blocks.watchBlocks((height) => {
-        if (height >= deadlineBlock) {
-          done();
-          resolve();
-        }
-      });
-      const aborted = () => {
-        done();
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', aborted);
-      this.waiters.add(check);
-    });
+    await waitForMessages(
+      () => received().size === senders.size,
+      this.waiters,
+      deadlineBlock,
+      blocks,
+      signal,
+    );
     return received();
   }
 

@@ -4,6 +4,7 @@ import { verifyOperatorSignature } from '../crypto/operator-key.js';
 import { receive } from '../net/typed-messages.js';
 import type { BroadcastChannel, Subscription } from '../net/types.js';
 import { resultSignatureCodec } from './messages.js';
+import { waitForMessages } from './wait-for-messages.js';
 
 /** One member's signature over the DKG result hash, with the key it must verify under. */
 interface Received {
@@ -62,31 +63,7 @@ export class ResultSignatures {
     signal: AbortSignal,
   ): Promise<CollectedSignatures> {
     const complete = () => [...operators].every((operator) => this.received.has(operator));
-    if (!complete()) {
-      await new Promise<void>((resolve, reject) => {
-        const done = () => {
-          this.waiters.delete(check);
-          stopBlocks();
-          signal.removeEventListener('abort', aborted);
-        };
-        const check = () => {
-          if (!complete()) return;
-          done();
-          resolve();
-        };
-        const stopBlocks = blocks.watchBlocks((height) => {
-          if (height < deadlineBlock) return;
-          done();
-          resolve();
-        });
-        const aborted = () => {
-          done();
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', aborted, { once: true });
-        this.waiters.add(check);
-      });
-    }
+    await waitForMessages(complete, this.waiters, deadlineBlock, blocks, signal);
     return this.verified(operators, hash);
   }
 
