@@ -1,8 +1,10 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import type { BeaconGroupKeys } from '../beacon/relay-executor.js';
 import type { BlsKeyShare } from '../crypto/bls-dkg.js';
-import { KeyShareFiles, type TempFileRecovery } from './key-share-files.js';
+import type { GroupKeys } from '../dkg/group-keys.js';
+import { SealedGroupStore } from './sealed-group-store.js';
+
+type BeaconGroupKeys = GroupKeys<BlsKeyShare>;
 
 /** The sealed content of a beacon group file: everything this node holds of one group. */
 interface GroupFileContent {
@@ -18,48 +20,17 @@ interface GroupFileContent {
 /** A short, file-name-safe id of a beacon group: sha256 of its G2 key, 32 hex digits. */
 export const beaconGroupId = (groupPublicKey: Uint8Array) => bytesToHex(sha256(groupPublicKey)).slice(0, 32);
 
-/**
- * Beacon key shares on disk, as the wallet store keeps wallet shares:
- * `<dir>/group-<id>.json` for registered groups, `<dir>/pending-group-<id>.json` before,
- * sealed under the operator password and written atomically.
- */
-export class BeaconStore {
-  private readonly files: KeyShareFiles<GroupFileContent>;
-
+/** Beacon group key shares on disk (see SealedGroupStore). */
+export class BeaconStore extends SealedGroupStore<BeaconGroupKeys, GroupFileContent> {
   constructor(dir: string, password: string) {
-    this.files = new KeyShareFiles(dir, password, 'group', 'groupId', '[0-9a-f]{32}');
-  }
-
-  /** Writes the shares of a registered group. */
-  save(group: BeaconGroupKeys): Promise<string> {
-    return this.files.save(beaconGroupId(group.groupPublicKey), contentOf(group));
-  }
-
-  /** Writes the shares the moment the DKG produced them, before its result is signed. */
-  savePending(group: BeaconGroupKeys): Promise<string> {
-    return this.files.savePending(beaconGroupId(group.groupPublicKey), contentOf(group));
-  }
-
-  /** The group was registered: its pending shares become active. */
-  activate(groupPublicKey: Uint8Array): string | undefined {
-    return this.files.activate(beaconGroupId(groupPublicKey));
-  }
-
-  /** The DKG registered another group or timed out: its pending shares are removed. */
-  discard(groupPublicKey: Uint8Array): void {
-    this.files.discard(beaconGroupId(groupPublicKey));
-  }
-
-  recoverTempFiles(): Promise<TempFileRecovery> {
-    return this.files.recoverTempFiles();
-  }
-
-  async loadAll(): Promise<BeaconGroupKeys[]> {
-    return this.files.loadAll(groupOf);
-  }
-
-  async loadPending(): Promise<BeaconGroupKeys[]> {
-    return this.files.loadPending(groupOf);
+    super(dir, password, {
+      kind: 'group',
+      idKey: 'groupId',
+      idPattern: '[0-9a-f]{32}',
+      idOf: beaconGroupId,
+      contentOf,
+      groupOf: groupOf,
+    });
   }
 }
 

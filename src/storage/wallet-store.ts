@@ -2,10 +2,9 @@ import type { Key } from '@noble/curves/abstract/frost.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { walletIdOf } from '../crypto/wallet-id.js';
 import type { GroupKeys } from '../dkg/group-keys.js';
+import { SealedGroupStore } from './sealed-group-store.js';
 
 type WalletKeys = GroupKeys<Key>;
-
-import { KeyShareFiles, type TempFileRecovery } from './key-share-files.js';
 
 /** The sealed content of a wallet file: everything this node holds of one wallet. */
 interface WalletFileContent {
@@ -17,48 +16,17 @@ interface WalletFileContent {
   seats: { seat: number; identifier: string; signingShare: string }[];
 }
 
-/**
- * Wallet key shares on disk: `<dir>/wallet-<x-only key>.json` for registered wallets and
- * `<dir>/pending-wallet-<x-only key>.json` for shares a DKG produced whose wallet is not
- * registered yet, sealed under the operator password and written atomically.
- */
-export class WalletStore {
-  private readonly files: KeyShareFiles<WalletFileContent>;
-
+/** Wallet key shares on disk (see SealedGroupStore). */
+export class WalletStore extends SealedGroupStore<WalletKeys, WalletFileContent> {
   constructor(dir: string, password: string) {
-    this.files = new KeyShareFiles(dir, password, 'wallet', 'walletId', '[0-9a-f]{64}');
-  }
-
-  /** Writes the shares of a registered wallet. */
-  save(wallet: WalletKeys): Promise<string> {
-    return this.files.save(walletIdOf(wallet.groupPublicKey), contentOf(wallet));
-  }
-
-  /** Writes the shares the moment the DKG produced them, before its result is signed. */
-  savePending(wallet: WalletKeys): Promise<string> {
-    return this.files.savePending(walletIdOf(wallet.groupPublicKey), contentOf(wallet));
-  }
-
-  /** The wallet was registered: its pending shares become active. */
-  activate(groupPublicKey: Uint8Array): string | undefined {
-    return this.files.activate(walletIdOf(groupPublicKey));
-  }
-
-  /** The DKG registered another wallet or timed out: its pending shares are removed. */
-  discard(groupPublicKey: Uint8Array): void {
-    this.files.discard(walletIdOf(groupPublicKey));
-  }
-
-  recoverTempFiles(): Promise<TempFileRecovery> {
-    return this.files.recoverTempFiles();
-  }
-
-  async loadAll(): Promise<WalletKeys[]> {
-    return this.files.loadAll(walletOf);
-  }
-
-  async loadPending(): Promise<WalletKeys[]> {
-    return this.files.loadPending(walletOf);
+    super(dir, password, {
+      kind: 'wallet',
+      idKey: 'walletId',
+      idPattern: '[0-9a-f]{64}',
+      idOf: walletIdOf,
+      contentOf,
+      groupOf: walletOf,
+    });
   }
 }
 

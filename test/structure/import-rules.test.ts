@@ -48,7 +48,7 @@ export const RULES: readonly Rule[] = [
     from: 'src/net',
     forbidden: ['src/chain', 'src/tbtc', 'src/beacon', 'src/dkg', 'src/storage', 'src/cmd', 'src/devnet'],
   },
-  { from: 'src/storage', forbidden: ['src/net', 'src/chain', 'src/cmd', 'src/devnet'] },
+  { from: 'src/storage', forbidden: ['src/net', 'src/chain', 'src/tbtc', 'src/beacon', 'src/cmd', 'src/devnet'] },
   {
     from: 'src/clientinfo',
     forbidden: ['src/chain', 'src/storage', 'src/cmd', 'src/devnet', 'libp2p', '@libp2p/'],
