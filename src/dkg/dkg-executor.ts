@@ -50,6 +50,8 @@ interface Participation<K> {
   readonly seed: string;
   readonly controller: AbortController;
   outcome?: DkgOutcome<K>;
+  /** The key a registration named while this node was still computing its outcome. */
+  registeredKey?: string;
   finished: boolean;
   finish(outcome: 'success' | 'failure', reason: string): void;
 }
@@ -190,6 +192,11 @@ export class DkgExecutor<K> {
         qualifiedSeats: outcome.qualifiedSeats,
         keys: outcome.keys,
       });
+      if (participation.registeredKey !== undefined) {
+        // A slow node: the others registered a group before its outcome was ready.
+        this.settle(participation, participation.registeredKey);
+        return;
+      }
       const result = await this.signResult(
         event,
         group,
@@ -397,14 +404,20 @@ export class DkgExecutor<K> {
   }
 
   private registered(event: { readonly groupPublicKey: Uint8Array }): void {
+    const key = bytesToHex(event.groupPublicKey);
     for (const participation of this.participations.values()) {
       if (participation.finished) continue;
-      const mine =
-        participation.outcome &&
-        bytesToHex(participation.outcome.groupPublicKey) === bytesToHex(event.groupPublicKey);
-      if (mine) participation.finish('success', 'group registered');
-      else participation.finish('failure', 'a group without this node’s key was registered');
+      // Still computing: the outcome decides once it is ready (or the run fails by itself).
+      if (!participation.outcome) participation.registeredKey = key;
+      else this.settle(participation, key);
     }
+  }
+
+  /** Ends a participation once a group is registered: success when it holds this node's key. */
+  private settle(participation: Participation<K>, registeredKey: string): void {
+    if (bytesToHex(participation.outcome!.groupPublicKey) === registeredKey)
+      participation.finish('success', 'group registered');
+    else participation.finish('failure', 'a group without this node’s key was registered');
   }
 
   private ended(seed: string, outcome: 'success' | 'failure', reason: string): void {

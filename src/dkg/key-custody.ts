@@ -98,6 +98,12 @@ export class KeyCustody<K> {
       { kind: this.options.kind, path, seats: [...keys.keys.keys()] },
       'stored key shares pending registration',
     );
+    // A slow node may store its shares after the group was registered: activate them now.
+    const key = bytesToHex(keys.groupPublicKey);
+    if (this.registered.some((group) => bytesToHex(group.groupPublicKey) === key)) {
+      this.activate(keys.groupPublicKey);
+      this.report();
+    }
   };
 
   /** Registered groups in which this operator holds seats without a key share. */
