@@ -67,7 +67,7 @@ function openPersistedChain(config: Config, log: Logger): LocalChain {
           path,
           height: blocks.height,
           operators: pool.operators.length,
-          wallets: walletRegistry.wallets.length,
+          wallets: walletRegistry.groups.length,
           beaconGroups: beacon.groups.length,
         },
         'restored the local chain',

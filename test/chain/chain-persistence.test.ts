@@ -5,13 +5,16 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { BlockEngine } from '../../src/chain/local/block-engine.js';
 import { readChainState, writeChainState } from '../../src/chain/local/chain-state-file.js';
+import type { DkgRegistryState } from '../../src/chain/local/dkg-registry-contract.js';
 import { LocalChain } from '../../src/chain/local/local-chain.js';
 import { type ChainClient, connectChain } from '../../src/chain/rpc/chain-client.js';
 import { startChainServer } from '../../src/chain/rpc/chain-server.js';
+import { toWire } from '../../src/chain/tagged-json.js';
 import { ChainError } from '../../src/chain/types.js';
 import { openNodeChain } from '../../src/cmd/chain-setup.js';
 import { loadConfig } from '../../src/config/load.js';
 import { generateOperatorKey } from '../../src/crypto/operator-key.js';
+import { walletIdOf } from '../../src/crypto/wallet-id.js';
 import { FLOW_DKG, registerGroup } from '../helpers/chain-flows.js';
 import { eventually } from '../helpers/wait.js';
 import { freePort, runCli, startChainProcess, tempDir } from '../helpers/process.js';
@@ -72,6 +75,40 @@ describe('the local chain survives a restart', () => {
       () => third.registerOperator(generateOperatorKey().publicKey, 1n),
       /while a DKG is in progress/,
     );
+  });
+
+  test('a version 1 state file, which kept registered groups as wallets, still loads', async (t) => {
+    const dir = tempDir();
+    t.after(() => dir.remove());
+    const path = join(dir.path, 'local-chain.json');
+    const chain = new LocalChain({ blockIntervalMs: 0, dkg: FLOW_DKG });
+    t.after(() => chain.close());
+    const keys = [generateOperatorKey(), generateOperatorKey(), generateOperatorKey()];
+    for (const key of keys) chain.registerOperator(key.publicKey, 10n);
+    await registerGroup(chain, keys, 'tbtc');
+    await registerGroup(chain, keys, 'beacon');
+    await chain.connect(keys[0]!.address).walletRegistry.requestNewWallet();
+    await new Promise((resolve) => setImmediate(resolve));
+    const state = chain.snapshot();
+    const asWallets = ({ groups, ...registry }: DkgRegistryState) => ({
+      ...registry,
+      wallets: groups.map((group) => ({ walletId: walletIdOf(group.groupPublicKey), ...group })),
+    });
+    const version1 = {
+      version: 1,
+      ...state,
+      walletRegistry: { ...asWallets(state.walletRegistry), claimNonces: state.walletRegistry.claimNonces },
+      beacon: { ...state.beacon, dkg: { ...asWallets(state.beacon.dkg), claimNonces: [] } },
+    };
+    writeFileSync(path, JSON.stringify(toWire(version1)));
+
+    const restored = new LocalChain({ blockIntervalMs: 0, dkg: FLOW_DKG, state: readChainState(path) });
+    t.after(() => restored.close());
+    assert.deepEqual(restored.snapshot(), state);
+    const again = restored.connect(keys[0]!.address);
+    assert.equal((await again.walletRegistry.registeredWallets()).length, 1);
+    assert.equal((await again.randomBeacon.groups()).length, 1);
+    assert.equal(await again.walletRegistry.dkgState(), 'awaiting_result');
   });
 
   test('the chain keeps a bounded window of block hashes', async () => {

@@ -9,13 +9,14 @@ import type { LocalChain, LocalChainState } from './local-chain.js';
  * chain server's wire), replaced atomically on every save.
  */
 
-const STATE_VERSION = 1;
+const STATE_VERSION = 2;
 
 const bytes = z.instanceof(Uint8Array);
 const hash32 = bytes.refine((value) => value.length === 32, 'must be 32 bytes');
 const count = z.number().int().nonnegative();
 const address = z.string().regex(/^0x[0-9a-f]{40}$/);
 const members = z.array(z.object({ index: count, operator: address }));
+const claimNonces = z.array(z.tuple([z.string(), count]));
 
 const dkgResult = z.object({
   seed: bytes,
@@ -26,59 +27,79 @@ const dkgResult = z.object({
   signatures: z.array(bytes),
 });
 
-const registry = z.object({
-  dkg: z
-    .object({
-      seed: bytes,
-      startBlock: count,
-      group: z.array(address),
-      submission: z.object({ result: dkgResult, hash: bytes, block: count }).optional(),
-    })
-    .optional(),
-  wallets: z.array(z.object({ walletId: z.string(), groupPublicKey: bytes, members, blockNumber: count })),
-  claimNonces: z.array(z.tuple([z.string(), count])),
-  requests: count,
-});
+const runningDkg = z
+  .object({
+    seed: bytes,
+    startBlock: count,
+    group: z.array(address),
+    submission: z.object({ result: dkgResult, hash: bytes, block: count }).optional(),
+  })
+  .optional();
 
-const stateSchema = z.object({
-  version: z.literal(STATE_VERSION),
-  chainId: z.string().regex(/^[0-9a-f]{32}$/),
-  blocks: z.object({ height: count, hashes: z.array(hash32).min(1) }),
-  pool: z.object({
-    operators: z.array(z.object({ publicKey: bytes, stake: z.bigint().positive() })),
-    locked: z.boolean(),
-  }),
-  walletRegistry: registry,
-  beacon: z.object({
-    dkg: registry,
-    groups: z.array(z.object({ groupId: count, groupPublicKey: bytes, members, blockNumber: count })),
-    entry: bytes,
-    request: z
-      .object({
-        requestId: count,
-        previousEntry: bytes,
-        groupId: count,
-        groupPublicKey: bytes,
-        blockNumber: count,
-      })
-      .optional(),
-    timedOut: z.array(count),
-    nextRequestId: count,
-    seeds: count,
-  }),
-  events: z.object({
-    nextSeq: z.number().int().positive(),
-    // Event data is passed on to clients as it was recorded.
-    events: z.array(
-      z.object({
-        seq: z.number().int().positive(),
-        block: count,
-        name: z.enum(CHAIN_EVENT_NAMES as [ChainEventName, ...ChainEventName[]]),
-        data: z.record(z.string(), z.unknown()),
-      }),
-    ),
-  }),
-});
+const registeredGroup = z.object({ groupPublicKey: bytes, members, blockNumber: count });
+
+const dkgRegistry = z.object({ dkg: runningDkg, groups: z.array(registeredGroup), requests: count });
+
+/**
+ * Version 1 kept both registries' groups as wallets (the object strips their walletId, which is
+ * derived from the key) and gave the beacon's registry claim nonces, always empty.
+ */
+const version1Registry = z
+  .object({ dkg: runningDkg, wallets: z.array(registeredGroup), claimNonces, requests: count })
+  .transform(({ wallets, ...rest }) => ({ ...rest, groups: wallets }));
+
+function stateSchemaOf<Version extends number, Wallets extends z.ZodType, BeaconDkg extends z.ZodType>(
+  version: Version,
+  walletRegistry: Wallets,
+  beaconDkg: BeaconDkg,
+) {
+  return z.object({
+    version: z.literal(version),
+    chainId: z.string().regex(/^[0-9a-f]{32}$/),
+    blocks: z.object({ height: count, hashes: z.array(hash32).min(1) }),
+    pool: z.object({
+      operators: z.array(z.object({ publicKey: bytes, stake: z.bigint().positive() })),
+      locked: z.boolean(),
+    }),
+    walletRegistry,
+    beacon: z.object({
+      dkg: beaconDkg,
+      groups: z.array(z.object({ groupId: count, groupPublicKey: bytes, members, blockNumber: count })),
+      entry: bytes,
+      request: z
+        .object({
+          requestId: count,
+          previousEntry: bytes,
+          groupId: count,
+          groupPublicKey: bytes,
+          blockNumber: count,
+        })
+        .optional(),
+      timedOut: z.array(count),
+      nextRequestId: count,
+      seeds: count,
+    }),
+    events: z.object({
+      nextSeq: z.number().int().positive(),
+      // Event data is passed on to clients as it was recorded.
+      events: z.array(
+        z.object({
+          seq: z.number().int().positive(),
+          block: count,
+          name: z.enum(CHAIN_EVENT_NAMES as [ChainEventName, ...ChainEventName[]]),
+          data: z.record(z.string(), z.unknown()),
+        }),
+      ),
+    }),
+  });
+}
+
+const stateSchema = stateSchemaOf(STATE_VERSION, dkgRegistry.extend({ claimNonces }), dkgRegistry);
+const version1StateSchema = stateSchemaOf(
+  1,
+  version1Registry,
+  version1Registry.transform(({ claimNonces: _, ...rest }) => rest),
+);
 
 /** The state saved at `path`, or undefined when there is no such file; a one-line Error when it is unusable. */
 export function readChainState(path: string): LocalChainState | undefined {
@@ -89,9 +110,11 @@ export function readChainState(path: string): LocalChainState | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`cannot read the chain state file ${path}: ${(err as Error).message}`);
   }
-  let parsed: z.infer<typeof stateSchema>;
+  let parsed: z.infer<typeof stateSchema> | z.infer<typeof version1StateSchema>;
   try {
-    const result = stateSchema.safeParse(fromWire(JSON.parse(text)));
+    const raw = fromWire(JSON.parse(text));
+    const schema = (raw as { version?: unknown })?.version === 1 ? version1StateSchema : stateSchema;
+    const result = schema.safeParse(raw);
     if (!result.success) {
       const issue = result.error.issues[0]!;
       throw new Error(`${issue.path.join('.') || 'the file'}: ${issue.message}`);

@@ -13,6 +13,7 @@ import {
 } from '../types.js';
 import type { AsyncEmitter } from './async-emitter.js';
 import { BlockEngine, type BlockEngineState } from './block-engine.js';
+import type { DkgRegistryContract } from './dkg-registry-contract.js';
 import { DEFAULT_EVENT_LOG_BOUNDS, EventLog, type EventLogBounds, type EventLogState } from './event-log.js';
 import {
   RandomBeaconContract,
@@ -73,11 +74,11 @@ type LocalEmitters = { readonly [K in ChainEventName]: AsyncEmitter<ChainEvents[
 
 function emittersOf(registry: WalletRegistryContract, beacon: RandomBeaconContract): LocalEmitters {
   return {
-    DkgStarted: registry.events.dkgStarted,
-    DkgResultSubmitted: registry.events.dkgResultSubmitted,
-    DkgResultChallenged: registry.events.dkgResultChallenged,
-    DkgResultApproved: registry.events.dkgResultApproved,
-    DkgTimedOut: registry.events.dkgTimedOut,
+    DkgStarted: registry.dkg.events.dkgStarted,
+    DkgResultSubmitted: registry.dkg.events.dkgResultSubmitted,
+    DkgResultChallenged: registry.dkg.events.dkgResultChallenged,
+    DkgResultApproved: registry.dkg.events.dkgResultApproved,
+    DkgTimedOut: registry.dkg.events.dkgTimedOut,
     WalletRegistered: registry.events.walletRegistered,
     InactivityClaimed: registry.events.inactivityClaimed,
     BeaconDkgStarted: beacon.dkg.events.dkgStarted,
@@ -92,9 +93,9 @@ function emittersOf(registry: WalletRegistryContract, beacon: RandomBeaconContra
   };
 }
 
-/** A registry contract's DKG flow (the wallet registry's or the beacon's), its transactions sent by `sender`. */
+/** A DKG registry's flow (the wallet registry's or the beacon's), its transactions sent by `sender`. */
 function dkgFlowMethods(
-  contract: WalletRegistryContract,
+  contract: DkgRegistryContract,
   sender: Address,
   transaction: (run: () => void) => Promise<void>,
 ): MethodsOf<DkgFlowApi> {
@@ -192,9 +193,9 @@ export class LocalChain {
     const events: EventSource = (name, listener) => this.emitters[name].on(listener);
     const walletRegistry: WalletRegistry = {
       ...subscriptionsOf(walletRegistryApi, events),
-      ...dkgFlowMethods(registry, sender, transaction),
+      ...dkgFlowMethods(registry.dkg, sender, transaction),
       registeredWallets: async () => registry.registeredWallets(),
-      requestNewWallet: () => transaction(() => registry.requestNewWallet()),
+      requestNewWallet: () => transaction(() => registry.dkg.requestNewGroup()),
       inactivityClaimNonce: async (walletId) => registry.inactivityClaimNonce(walletId),
       submitInactivityClaim: (claim) => transaction(() => registry.claimInactivity(sender, claim)),
     };
@@ -203,7 +204,7 @@ export class LocalChain {
       ...dkgFlowMethods(beacon.dkg, sender, transaction),
       beaconParameters: async () => beacon.params,
       groups: async () => beacon.groups(),
-      requestNewGroup: () => transaction(() => beacon.dkg.requestNewWallet()),
+      requestNewGroup: () => transaction(() => beacon.dkg.requestNewGroup()),
       requestRelayEntry: () => transaction(() => beacon.requestRelayEntry()),
       currentRelayRequest: async () => beacon.currentRequest(),
       lastEntry: async () => beacon.lastEntry(),

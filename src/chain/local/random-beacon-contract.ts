@@ -13,15 +13,16 @@ import {
 } from '../types.js';
 import { AsyncEmitter } from './async-emitter.js';
 import type { BlockEngine } from './block-engine.js';
+import { DkgRegistryContract, type DkgRegistryState } from './dkg-registry-contract.js';
 import type { SortitionPool } from './sortition-pool.js';
-import { WalletRegistryContract, type WalletRegistryState } from './wallet-registry-contract.js';
 
 /** The beacon's parameters besides its group DKG's. */
 export type RelayParameters = Omit<BeaconParameters, 'groupSize' | 'groupThreshold'>;
 
 /** What a restart needs of the beacon besides its group DKG. */
 export interface RandomBeaconState {
-  readonly dkg: WalletRegistryState;
+  readonly dkg: DkgRegistryState;
+  /** The DKG registry's groups with their beacon ids. */
   readonly groups: readonly BeaconGroupRegisteredEvent[];
   readonly entry: Uint8Array;
   readonly request: RelayEntryRequestedEvent | undefined;
@@ -43,15 +44,15 @@ export function checkRelayParameters(params: RelayParameters): void {
 }
 
 /**
- * The random beacon of the local chain: its group DKG is the wallet registry's flow (a second
- * instance of the same contract, with BLS12-381 G2 group keys and its own seeds), and relay
+ * The random beacon of the local chain: its group DKG (a DKG registry with BLS12-381 G2 group
+ * keys and its own seeds), and relay
  * entries: a request names a group chosen from the last entry; an entry is accepted when it
  * is that group's BLS signature over the previous entry; a request without an entry after
  * `relayEntryTimeoutBlocks` can be reported once, and is then re-requested from a group that
  * has not timed out on that entry (if any).
  */
 export class RandomBeaconContract {
-  readonly dkg: WalletRegistryContract;
+  readonly dkg: DkgRegistryContract;
   readonly events: {
     readonly groupRegistered: AsyncEmitter<BeaconGroupRegisteredEvent>;
     readonly relayEntryRequested: AsyncEmitter<RelayEntryRequestedEvent>;
@@ -86,18 +87,11 @@ export class RandomBeaconContract {
       new DataView(counter.buffer).setUint32(0, this.seeds++);
       return sha256(concatBytes(BEACON_SEED_DOMAIN, blocks.hashAt(blocks.height), counter));
     };
-    this.dkg = new WalletRegistryContract(blocks, pool, dkgParams, seed, onListenerError, {
-      valid: isG2PublicKey,
-      description: '96-byte compressed BLS12-381 G2 point',
-    });
+    const groupKey = { valid: isG2PublicKey, description: '96-byte compressed BLS12-381 G2 point' };
+    this.dkg = new DkgRegistryContract(blocks, pool, dkgParams, groupKey, seed, onListenerError);
     // Subscribed first, so the group is registered before anyone else hears of the approval.
-    this.dkg.events.walletRegistered.on((wallet) => {
-      const group: BeaconGroupRegisteredEvent = {
-        groupId: this.groupList.length,
-        groupPublicKey: wallet.groupPublicKey.slice(),
-        members: wallet.members.map((m) => ({ ...m })),
-        blockNumber: wallet.blockNumber,
-      };
+    this.dkg.events.groupRegistered.on((registered) => {
+      const group: BeaconGroupRegisteredEvent = { groupId: this.groupList.length, ...registered };
       this.groupList.push(group);
       this.events.groupRegistered.emit(copyGroup(group));
     });
