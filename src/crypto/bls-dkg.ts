@@ -3,8 +3,14 @@ import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import type { DealerPackage, DkgScheme, ReceivedShare, Seat } from './dkg-scheme.js';
 import { randomWeight } from './batch-weight.js';
+import {
+  type DealerPackage,
+  type DkgScheme,
+  proofChallengeInput,
+  type ReceivedShare,
+  type Seat,
+} from './dkg-scheme.js';
 import * as feldman from './feldman-shares.js';
 
 /**
@@ -57,11 +63,9 @@ function evaluate(coefficients: readonly bigint[], x: bigint): bigint {
 
 /** The proof's challenge, bound to the DKG run (`context`) so a proof cannot be replayed in another. */
 function challenge(context: Uint8Array, seat: Seat, phi: Uint8Array, R: Uint8Array): bigint {
-  const header = new Uint8Array(8);
-  const view = new DataView(header.buffer);
-  view.setUint32(0, context.length);
-  view.setUint32(4, seat);
-  return Fr.create(bytesToNumberBE(sha512(concatBytes(POK_DOMAIN, header, context, phi, R))));
+  return Fr.create(
+    bytesToNumberBE(sha512(concatBytes(POK_DOMAIN, proofChallengeInput(context, seat, phi, R)))),
+  );
 }
 
 interface ProofTerms {

@@ -51,3 +51,25 @@ export interface DkgScheme<K> {
   /** The group key and the key material of the local seats. */
   finalize(options: FinalizeOptions): { groupPublicKey: Uint8Array; keys: Map<Seat, K> };
 }
+
+/**
+ * What a dealer's proof of knowledge commits to, for either scheme's challenge hash:
+ * len(context) | seat | context | φ₀ | R, so that a proof is bound to its DKG run and seat.
+ */
+export function proofChallengeInput(
+  context: Uint8Array,
+  seat: Seat,
+  phi: Uint8Array,
+  R: Uint8Array,
+): Uint8Array {
+  const header = new Uint8Array(8);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, context.length);
+  view.setUint32(4, seat);
+  const input = new Uint8Array(header.length + context.length + phi.length + R.length);
+  input.set(header, 0);
+  input.set(context, header.length);
+  input.set(phi, header.length + context.length);
+  input.set(R, header.length + context.length + phi.length);
+  return input;
+}

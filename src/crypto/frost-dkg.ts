@@ -3,7 +3,13 @@ import type { Key } from '@noble/curves/abstract/frost.js';
 import { schnorr_FROST, secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { randomWeight } from './batch-weight.js';
-import type { DealerPackage, DkgScheme, ReceivedShare, Seat } from './dkg-scheme.js';
+import {
+  type DealerPackage,
+  type DkgScheme,
+  proofChallengeInput,
+  type ReceivedShare,
+  type Seat,
+} from './dkg-scheme.js';
 import * as feldman from './feldman-shares.js';
 
 /**
@@ -63,11 +69,7 @@ function point(bytes: Uint8Array): CurvePoint {
  * (RFC 9380 hash_to_field) under this scheme's own domain tag: bound to the DKG run and seat.
  */
 function challenge(context: Uint8Array, seat: Seat, phi: Uint8Array, R: Uint8Array): bigint {
-  const header = new Uint8Array(8);
-  const view = new DataView(header.buffer);
-  view.setUint32(0, context.length);
-  view.setUint32(4, seat);
-  return secp256k1_hasher.hashToScalar(concatBytes(header, context, phi, R), { DST: POK_DST });
+  return secp256k1_hasher.hashToScalar(proofChallengeInput(context, seat, phi, R), { DST: POK_DST });
 }
 
 /** A uniformly random non-zero scalar (noble's secret-key generation). */
