@@ -30,4 +30,6 @@ export interface SigningContext {
   exclude(seat: Seat, why: string): void;
   /** False, and the operation fails, once too few seats without a bad share remain. */
   enoughSignersLeft(): boolean;
+  /** Settles when the operation's last retransmissions end, a little after it ended. */
+  readonly lastRetransmission: Promise<void>;
 }

@@ -10,8 +10,13 @@ export interface SigningResult {
   readonly signature: Uint8Array;
   /** Sessions used: the number of the session that completed (ROAST may run others). */
   readonly sessions: number;
-  /** The qualified seats this member itself saw offer commitments or shares. */
+  /** The qualified seats this member itself saw offer commitments or shares by the signature. */
   readonly activeSeats: Seat[];
+  /**
+   * The same, counted until the operation's last retransmissions end (the end of the epoch):
+   * a member that started late still shows up, though the signature did not need it.
+   */
+  readonly activity: Promise<Seat[]>;
 }
 
 /**
@@ -49,10 +54,12 @@ export class SigningDone {
     // The signature verifies, whoever sent it; the activity is this member's own view
     // (a coordinator's report could name honest seats inactive and get them claimed).
     const fromCoordinator = ctx.coordinates(m.sender, done.epoch);
+    const qualifiedActive = () => this.evidence.activeSeats().filter((seat) => ctx.qualified.includes(seat));
     return {
       signature,
       sessions: fromCoordinator ? done.sessions : Math.min(done.sessions, ctx.qualified.length),
-      activeSeats: this.evidence.activeSeats().filter((seat) => ctx.qualified.includes(seat)),
+      activeSeats: qualifiedActive(),
+      activity: ctx.lastRetransmission.then(qualifiedActive),
     };
   }
 }

@@ -7,6 +7,7 @@ import { SessionRouter } from '../../net/session-router.js';
 import type { BroadcastChannel } from '../../net/types.js';
 import type { WalletKeys } from '../wallet-keys.js';
 import { SIGNING_CODECS } from './messages.js';
+import type { SigningResult } from './signing-done.js';
 import { SigningBusyError, SigningTimeoutError } from './signing-errors.js';
 import type { SigningLiveness } from './signing-liveness.js';
 import { SigningOperation } from './signing-operation.js';
@@ -85,17 +86,17 @@ export class SigningExecutor {
     const { recorder } = this.options;
     recorder.inc('performance_signing_operations_total');
     const elapsed = stopwatch();
+    let result: SigningResult;
     try {
       const operation = new SigningOperation(
         { ...this.options, router: this.router, pub: this.pub, localSeats: this.localSeats },
         message,
         startBlock,
       );
-      const { signature, sessions, activeSeats } = await operation.run();
+      result = await operation.run();
       recorder.inc('performance_signing_success_total');
       recorder.observe('performance_signing_duration_seconds', elapsed(), { outcome: 'success' });
-      recorder.observe('performance_signing_attempts_per_operation', sessions);
-      return { signature, activeSeats };
+      recorder.observe('performance_signing_attempts_per_operation', result.sessions);
     } catch (err) {
       recorder.inc('performance_signing_failed_total');
       if (err instanceof SigningTimeoutError) recorder.inc('performance_signing_timeouts_total');
@@ -104,6 +105,9 @@ export class SigningExecutor {
     } finally {
       this.busy = false;
     }
+    // Members that started late still count as active if they show up before the operation's
+    // last retransmissions end: the signature did not wait for them, the activity does.
+    return { signature: result.signature, activeSeats: await result.activity };
   }
 
   /** Stops routing the wallet channel's signing messages to this executor. */

@@ -49,6 +49,10 @@ export class SigningOperation implements SigningContext {
   private readonly deadline: number;
   /** Ends the retransmissions of this operation's messages, a little after it ended. */
   private readonly stop = new AbortController();
+  private retransmissionsEnded!: () => void;
+  readonly lastRetransmission = new Promise<void>((resolve) => {
+    this.retransmissionsEnded = resolve;
+  });
   // The signature keeps being retransmitted until the deadline, so that a member that
   // started late still learns it (keep-core keeps its done messages alive the same way).
   private readonly untilDeadline = new AbortController();
@@ -150,10 +154,23 @@ export class SigningOperation implements SigningContext {
     return false;
   }
 
-  /** The router hands over only this operation's messages (by the payload's `session`). */
+  /**
+   * The router hands over only this operation's messages (by the payload's `session`). Once
+   * the operation is over, ready messages still count as activity until the last
+   * retransmissions end.
+   */
   private readonly onMessage = (m: MessageOf<typeof SIGNING_CODECS>): void => {
     if (!this.finished) this.toRole(m);
+    else this.afterTheEnd(m);
   };
+
+  private readonly afterTheEnd = byType(SIGNING_CODECS, {
+    ready: (m) => this.member.onReady(m),
+    session: () => {},
+    share: () => {},
+    done: () => {},
+    abort: () => {},
+  });
 
   /** Each message type to the role (or roles) it is for. */
   private readonly toRole = byType(SIGNING_CODECS, {
@@ -199,13 +216,17 @@ export class SigningOperation implements SigningContext {
     // Every session this node coordinated: the one that signed succeeded, the rest did not.
     for (const success of this.coordinator?.sessionOutcomes(result?.sessions) ?? [])
       this.setup.liveness?.record(success);
-    this.unrouted();
     this.stopBlocks();
-    // Keep retransmitting our last messages for a few blocks so late members finish too.
+    // Keep retransmitting our last messages for a few blocks so late members finish too, and
+    // keep counting who shows up meanwhile.
     void this.setup.blocks
       .waitForBlock(Math.min(this.deadline, this.epochStart(this.currentEpoch + 1)))
       .catch(() => undefined)
-      .finally(() => this.stop.abort());
+      .finally(() => {
+        this.unrouted();
+        this.stop.abort();
+        this.retransmissionsEnded();
+      });
     if (outcome instanceof Error) this.reject(outcome);
     else this.resolve(outcome);
   }
