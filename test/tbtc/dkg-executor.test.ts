@@ -35,11 +35,13 @@ test('a 10-seat, threshold-6 DKG across 4 nodes registers one wallet that any 6 
     let approvals = 0;
     for (const node of cluster.nodes) {
       const value = (name: string, labels = {}) => node.metrics.value(name, labels);
+      // Stake-weighted selection may draw an operator no seat: it takes no part in the DKG.
+      const member = seatsOf(node.key.address) > 0;
       await eventually(
         () => value('performance_dkg_duration_seconds_count', { outcome: 'success' }),
-        (v) => v === 1,
+        (v) => v === (member ? 1 : 0),
         5_000,
-        'DKG success observed',
+        'DKG success observed on every member',
       );
       assert.equal(
         await value('performance_dkg_joined_total'),
