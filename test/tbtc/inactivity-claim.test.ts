@@ -15,17 +15,21 @@ import { startCluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/wait.js';
 
 const FREQUENCY = 20;
+const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+type Cluster = ReturnType<typeof startCluster>;
+type Node = Cluster['nodes'][number];
 
-test('after consecutive failed heartbeats the members claim the inactive seats on chain', async () => {
+/** A 10-seat wallet on four equal operators; resolves with the members that hold its shares. */
+async function walletCluster(byzantine?: Record<number, Behaviour>) {
   const cluster = startCluster({
     stakes: [10n, 10n, 10n, 10n],
     dkg: { groupSize: 10, groupQuorum: 10, honestThreshold: 6 },
+    byzantine,
   });
   after(() => cluster.stop());
   const registration = cluster.registered();
   await cluster.chain.connect(cluster.nodes[0]!.key.address).walletRegistry.requestNewWallet();
   const registered = await registration;
-  const walletId = registered.walletId;
   // Stake-weighted seats are drawn independently: an operator may hold none.
   const members = cluster.nodes.filter((node) =>
     registered.members.some((m) => m.operator === node.key.address),
@@ -33,13 +37,17 @@ test('after consecutive failed heartbeats the members claim the inactive seats o
   for (const node of members) {
     while (node.wallets.length === 0) await new Promise((r) => setTimeout(r, 20));
   }
-  // The member with the fewest seats stays away from the wallet's work.
-  const [offline, ...online] = [...members].sort((a, b) => a.wallets[0]!.keys.size - b.wallets[0]!.keys.size);
-  const offlineSeats = [...offline!.wallets[0]!.keys.keys()].sort((a, b) => a - b);
-  assert.ok(offlineSeats.length >= 1 && offlineSeats.length <= 10 - 6, 'the others can still sign');
+  /** Members by seat count, fewest first. */
+  const bySeats = [...members].sort((a, b) => a.wallets[0]!.keys.size - b.wallets[0]!.keys.size);
+  return { cluster, registered, bySeats };
+}
 
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const layers = online.map((node) => {
+/**
+ * Heartbeats in every window on these members' wallet runtimes: every seat must be active, and
+ * two failed heartbeats in a row lead to an inactivity claim.
+ */
+function runHeartbeats(cluster: Cluster, nodes: readonly Node[]): CoordinationLayer[] {
+  const layers = nodes.map((node) => {
     const chain = cluster.chain.connect(node.key.address);
     const runtime = startWalletRuntime({
       wallet: node.wallets[0]!,
@@ -75,6 +83,17 @@ test('after consecutive failed heartbeats the members claim the inactive seats o
   after(() => {
     for (const layer of layers) layer.close();
   });
+  return layers;
+}
+
+test('after consecutive failed heartbeats the members claim the inactive seats on chain', async () => {
+  const { cluster, registered, bySeats } = await walletCluster();
+  const walletId = registered.walletId;
+  // The member with the fewest seats stays away from the wallet's work.
+  const [offline, ...online] = bySeats;
+  const offlineSeats = [...offline!.wallets[0]!.keys.keys()].sort((a, b) => a - b);
+  assert.ok(offlineSeats.length >= 1 && offlineSeats.length <= 10 - 6, 'the others can still sign');
+  const layers = runHeartbeats(cluster, online);
 
   const registry = cluster.chain.connect(online[0]!.key.address).walletRegistry;
   const claimed = await new Promise<InactivityClaimedEvent>((resolve) => {
@@ -134,65 +153,11 @@ test('a coordinator reporting honest seats inactive gets no claim on chain: memb
   const lie = rewrite('tbtc-signing/done', (p) => ({ ...p, active: attackerSeats }));
   const byzantine: Record<number, Behaviour> = {};
   for (const i of [0, 1, 2, 3]) byzantine[i] = (message) => (i === attackerIndex ? lie(message) : undefined);
-  const cluster = startCluster({
-    stakes: [10n, 10n, 10n, 10n],
-    dkg: { groupSize: 10, groupQuorum: 10, honestThreshold: 6 },
-    byzantine,
-  });
-  after(() => cluster.stop());
-  const registration = cluster.registered();
-  await cluster.chain.connect(cluster.nodes[0]!.key.address).walletRegistry.requestNewWallet();
-  const registered = await registration;
-  const members = cluster.nodes.filter((node) =>
-    registered.members.some((m) => m.operator === node.key.address),
-  );
-  for (const node of members) {
-    while (node.wallets.length === 0) await new Promise((r) => setTimeout(r, 20));
-  }
-  const [attacker, ...honest] = [...members].sort(
-    (a, b) => a.wallets[0]!.keys.size - b.wallets[0]!.keys.size,
-  );
+  const { cluster, registered, bySeats } = await walletCluster(byzantine);
+  const [attacker, ...honest] = bySeats;
   attackerSeats = [...attacker!.wallets[0]!.keys.keys()].sort((a, b) => a - b);
   attackerIndex = cluster.nodes.indexOf(attacker!);
-
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const layers = members.map((node) => {
-    const chain = cluster.chain.connect(node.key.address);
-    const runtime = startWalletRuntime({
-      wallet: node.wallets[0]!,
-      key: node.key,
-      provider: node.provider,
-      blocks: chain.blocks,
-      registry: chain.walletRegistry,
-      claimSubmissionStepBlocks: 1,
-      recorder: node.metrics.recorder,
-      log,
-      coordination: {
-        frequencyBlocks: FREQUENCY,
-        activeBlocks: 6,
-        safeShiftBlocks: 2,
-        heartbeatProbability: 1,
-      },
-      signingTimeoutBlocks: 60,
-      signingCoordinatorTurnBlocks: 8,
-      liveness: new SigningLiveness(node.metrics.recorder),
-    });
-    return new CoordinationLayer({
-      blocks: chain.blocks,
-      frequencyBlocks: FREQUENCY,
-      wallets: () => [runtime],
-      dispatcher: new WalletDispatcher(node.metrics.recorder, log),
-      failures: new HeartbeatFailureCounter(),
-      // Every seat must be active, and two failed heartbeats in a row lead to a claim.
-      minimumActiveMembers: 10,
-      inactivity: { failureThreshold: 2, timeoutBlocks: 60 },
-      recorder: node.metrics.recorder,
-      log,
-    });
-  });
-  after(() => {
-    for (const layer of layers) layer.close();
-  });
+  const layers = runHeartbeats(cluster, bySeats);
   const registry = cluster.chain.connect(honest[0]!.key.address).walletRegistry;
   const claims: InactivityClaimedEvent[] = [];
   const stopClaims = registry.onInactivityClaimed((event) => claims.push(event));
