@@ -2,14 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { pino } from 'pino';
-import { LocalNetwork } from '../../src/net/local/local-network.js';
 import type { Message, MessageCodec } from '../../src/net/types.js';
 import { SIGNING_CODECS } from '../../src/tbtc/signing/messages.js';
-import { SigningExecutor } from '../../src/tbtc/signing/signing-executor.js';
-import { scrapedRecorder } from '../helpers/metrics.js';
 import { prng, type Rng } from '../helpers/prng.js';
-import { blockClock, inMemoryWallet } from '../helpers/wallet.js';
+import { signingGroup } from '../helpers/signing-group.js';
 
 /** A mutated copy of a JSON value: one leaf replaced, an array cut or extended, a key dropped. */
 function mutate(value: unknown, random: Rng, depth = 0): unknown {
@@ -46,36 +42,23 @@ const message = new TextEncoder().encode('fuzzed heartbeat');
 test('a member fuzzing every signing message type cannot stop a signature or throw out of the protocol', async () => {
   const seed = Number(process.env.FUZZ_SEED ?? 20261202);
   const random = prng(seed);
-  const layout = 'AAABBBCCDDE';
-  const { letters, operators, walletOf, groupKey } = inMemoryWallet(layout, 6);
-  const group = walletOf('A').group;
-  const { blocks, ticker } = blockClock();
-  const network = new LocalNetwork();
+  // E holds one seat and a valid key, runs no executor and fuzzes instead.
+  const {
+    nodes: honest,
+    signAll,
+    groupKey,
+    network,
+    operators,
+    ticker,
+  } = signingGroup('AAABBBCCDDE', 6, {
+    offline: ['E'],
+    timeoutBlocks: 120,
+  });
   const escaped: unknown[] = [];
   const record = (err: unknown) => escaped.push(err);
   process.on('uncaughtException', record);
   process.on('unhandledRejection', record);
   try {
-    const honest = letters
-      .filter((letter) => letter !== 'E')
-      .map((letter) => {
-        const metrics = scrapedRecorder();
-        const channel = network
-          .join(operators.get(letter)!, { recorder: metrics.recorder, ticker })
-          .broadcastChannelFor('tbtc-wallet');
-        channel.setFilter((sender) => group.includes(sender.operatorAddress));
-        const executor = new SigningExecutor({
-          wallet: walletOf(letter),
-          channel,
-          blocks,
-          recorder: metrics.recorder,
-          log: pino({ level: 'silent' }),
-          timeoutBlocks: 120,
-          coordinatorTurnBlocks: 8,
-        });
-        return { metrics, executor };
-      });
-
     // E holds a seat and a valid key; it mutates every message it sees and sends that instead.
     const fuzzer = network.join(operators.get('E')!, { ticker }).broadcastChannelFor('tbtc-wallet');
     const codecs = new Map<string, MessageCodec<unknown>>(
@@ -104,8 +87,7 @@ test('a member fuzzing every signing message type cannot stop a signature or thr
       }
     });
 
-    const start = await blocks.currentBlock();
-    const results = await Promise.allSettled(honest.map((node) => node.executor.sign(message, start)));
+    const results = await signAll(message);
     const signatures = results.map((result) => {
       assert.equal(
         result.status,
