@@ -17,19 +17,11 @@ import {
   type Unsubscribe,
 } from '../../src/chain/types.js';
 import { generateOperatorKey, type OperatorKey, signWithOperatorKey } from '../../src/crypto/operator-key.js';
-import { eventually } from '../helpers/wait.js';
+import { RPC_DKG } from '../helpers/chain-flows.js';
 import { freePort } from '../helpers/process.js';
+import { eventually } from '../helpers/wait.js';
 
-const params: DkgParameters = {
-  groupSize: 3,
-  groupQuorum: 2,
-  honestThreshold: 2,
-  resultSubmissionTimeoutBlocks: 30,
-  resultSubmissionStartOffsetBlocks: 2,
-  resultSubmissionStepBlocks: 1,
-  resultChallengePeriodBlocks: 2,
-  submitterPrecedencePeriodBlocks: 1,
-};
+const params = RPC_DKG;
 
 const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const HOST = '127.0.0.1';

@@ -2,26 +2,18 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { describe, type TestContext, test } from 'node:test';
 import { pino } from 'pino';
-import { DEFAULT_MAX_STAKE } from '../../src/chain/local/sortition-pool.js';
 import { LocalChain } from '../../src/chain/local/local-chain.js';
+import { DEFAULT_MAX_STAKE } from '../../src/chain/local/sortition-pool.js';
 import { connectChain } from '../../src/chain/rpc/chain-client.js';
 import { startChainServer } from '../../src/chain/rpc/chain-server.js';
 import { RpcCode } from '../../src/chain/rpc/protocol.js';
-import { ChainError, type DkgParameters } from '../../src/chain/types.js';
+import { ChainError } from '../../src/chain/types.js';
 import { generateOperatorKey } from '../../src/crypto/operator-key.js';
+import { RPC_DKG } from '../helpers/chain-flows.js';
 import { eventually } from '../helpers/wait.js';
 
 const HOST = '127.0.0.1';
-const dkg: DkgParameters = {
-  groupSize: 3,
-  groupQuorum: 2,
-  honestThreshold: 2,
-  resultSubmissionTimeoutBlocks: 30,
-  resultSubmissionStartOffsetBlocks: 2,
-  resultSubmissionStepBlocks: 1,
-  resultChallengePeriodBlocks: 2,
-  submitterPrecedencePeriodBlocks: 1,
-};
+const dkg = RPC_DKG;
 
 /** A server whose warnings are collected; closed after the test. */
 async function setup(t: TestContext, maxConnections?: number) {

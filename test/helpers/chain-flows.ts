@@ -16,6 +16,41 @@ export const FLOW_DKG: DkgParameters = {
   submitterPrecedencePeriodBlocks: 0,
 };
 
+/** Three seats, two to sign; a submission slot per block from block 2; for RPC tests. */
+export const RPC_DKG: DkgParameters = {
+  groupSize: 3,
+  groupQuorum: 2,
+  honestThreshold: 2,
+  resultSubmissionTimeoutBlocks: 30,
+  resultSubmissionStartOffsetBlocks: 2,
+  resultSubmissionStepBlocks: 1,
+  resultChallengePeriodBlocks: 2,
+  submitterPrecedencePeriodBlocks: 1,
+};
+
+/**
+ * A result for a 3-seat group with no misbehaved member, submitted by seat 1 and signed by
+ * every seat's operator (`keys` holds them); `signer(seat)` is the seat's operator key.
+ */
+export function signedDkgResult(
+  seed: Uint8Array,
+  group: readonly string[],
+  keys: readonly OperatorKey[],
+  groupPublicKey: Uint8Array,
+) {
+  const hash = dkgResultHash({ seed, groupPublicKey, misbehavedMembersIndices: [] });
+  const signer = (seat: number) => keys.find((key) => key.address === group[seat - 1])!;
+  const result = {
+    seed,
+    submitterMemberIndex: 1,
+    groupPublicKey,
+    misbehavedMembersIndices: [],
+    signingMembersIndices: [1, 2, 3],
+    signatures: [1, 2, 3].map((seat) => signWithOperatorKey(signer(seat), hash)),
+  };
+  return { result, signer };
+}
+
 /**
  * Runs a registry's DKG on a local chain (blocks mined by hand) to registration, with a made-up
  * group key signed by the selected operators: a wallet (`tbtc`) or a beacon group.
@@ -42,16 +77,7 @@ export async function registerGroup(
     kind === 'tbtc'
       ? generateOperatorKey().publicKey
       : bls12_381.shortSignatures.keygen().publicKey.toBytes(true);
-  const hash = dkgResultHash({ seed, groupPublicKey, misbehavedMembersIndices: [] });
-  const signer = (seat: number) => keys.find((key) => key.address === group[seat - 1])!;
-  const result = {
-    seed,
-    submitterMemberIndex: 1,
-    groupPublicKey,
-    misbehavedMembersIndices: [],
-    signingMembersIndices: [1, 2, 3],
-    signatures: [1, 2, 3].map((seat) => signWithOperatorKey(signer(seat), hash)),
-  };
+  const { result, signer } = signedDkgResult(seed, group, keys, groupPublicKey);
   await flowOf(signer(1)).submitDkgResult(result);
   chain.blocks.mine(2);
   await flowOf(signer(1)).approveDkgResult(result);

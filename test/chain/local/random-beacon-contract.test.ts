@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
-import { GENESIS_ENTRY } from '../../../src/crypto/threshold-bls.js';
-import { dkgResultHash } from '../../../src/chain/dkg-result.js';
 import { LocalChain } from '../../../src/chain/local/local-chain.js';
 import type { RelayParameters } from '../../../src/chain/local/random-beacon-contract.js';
 import { type Chain, ChainError, type RelayEntryRequestedEvent } from '../../../src/chain/types.js';
-import { generateOperatorKey, type OperatorKey, signWithOperatorKey } from '../../../src/crypto/operator-key.js';
+import { generateOperatorKey, type OperatorKey } from '../../../src/crypto/operator-key.js';
+import { GENESIS_ENTRY } from '../../../src/crypto/threshold-bls.js';
+import { signedDkgResult } from '../../helpers/chain-flows.js';
 
 const BLS = bls12_381.shortSignatures;
 const DKG = {
@@ -40,16 +40,7 @@ function setup(relay: Partial<RelayParameters>) {
     const seed = await started;
     const group = await beacon.selectGroup(seed);
     const groupPublicKey = publicKey.toBytes(true);
-    const hash = dkgResultHash({ seed, groupPublicKey, misbehavedMembersIndices: [] });
-    const signer = (seat: number) => keys.find((k) => k.address === group[seat - 1])!;
-    const result = {
-      seed,
-      submitterMemberIndex: 1,
-      groupPublicKey,
-      misbehavedMembersIndices: [],
-      signingMembersIndices: [1, 2, 3],
-      signatures: [1, 2, 3].map((seat) => signWithOperatorKey(signer(seat), hash)),
-    };
+    const { result, signer } = signedDkgResult(seed, group, keys, groupPublicKey);
     await as(signer(1)).randomBeacon.submitDkgResult(result);
     chain.blocks.mine(2);
     await as(signer(1)).randomBeacon.approveDkgResult(result);
