@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { schnorr, schnorr_FROST } from '@noble/curves/secp256k1.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { FrostSigningSession } from '../../src/crypto/frost-signing.js';
+import { seededRng } from '../helpers/prng.js';
 
 const signers = { min: 4, max: 7 };
-
-/** A deterministic byte stream (sha256 in counter mode) standing in for randomness. */
-function seededRng(seed: string) {
-  let counter = 0;
-  return (length = 32): Uint8Array => {
-    const out = new Uint8Array(length);
-    for (let at = 0; at < length; at += 32) {
-      out.set(sha256(utf8ToBytes(`${seed}/${counter++}`)).subarray(0, length - at), at);
-    }
-    return out;
-  };
-}
 
 function session(message: Uint8Array, seed?: string) {
   const rng = seed === undefined ? undefined : seededRng(seed);

@@ -13,23 +13,12 @@ import {
   verifyOperatorSignatureNative,
   verifyOperatorSignatureNoble,
 } from '../../src/crypto/operator-key.js';
+import { seededRng } from '../helpers/prng.js';
 
 const Fn = secp256k1.Point.Fn;
 const N = Fn.ORDER;
 const HALF = N >> 1n;
 const P = secp256k1.Point.Fp.ORDER;
-
-/** A deterministic byte stream (sha256 in counter mode) standing in for randomness. */
-function seededRng(seed: string) {
-  let counter = 0;
-  return (length = 32): Uint8Array => {
-    const out = new Uint8Array(length);
-    for (let at = 0; at < length; at += 32) {
-      out.set(sha256(utf8ToBytes(`${seed}/${counter++}`)).subarray(0, length - at), at);
-    }
-    return out;
-  };
-}
 
 const be32 = (value: bigint) => numberToBytesBE(value, 32);
 const compact = (r: bigint, s: bigint) => new Uint8Array([...be32(r), ...be32(s)]);

@@ -1,4 +1,5 @@
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 
 /** mulberry32: a small seeded PRNG for fuzz tests, so a failing run can be replayed from its seed. */
 export function prng(seed: number) {
@@ -16,3 +17,15 @@ export function prng(seed: number) {
   return { next, int, pick, bytes, hex: (n: number) => bytesToHex(bytes(n)) };
 }
 export type Rng = ReturnType<typeof prng>;
+
+/** A deterministic byte stream (sha256 in counter mode) standing in for randomness. */
+export function seededRng(seed: string) {
+  let counter = 0;
+  return (length = 32): Uint8Array => {
+    const out = new Uint8Array(length);
+    for (let at = 0; at < length; at += 32) {
+      out.set(sha256(utf8ToBytes(`${seed}/${counter++}`)).subarray(0, length - at), at);
+    }
+    return out;
+  };
+}
