@@ -7,7 +7,6 @@ import type {
   BeaconGroupRegisteredEvent,
   Chain,
   RandomBeacon,
-  RelayEntryRequestedEvent,
   RelayEntrySubmittedEvent,
 } from '../../src/chain/types.js';
 import { type Behaviour, delay, rewrite, withhold } from '../helpers/byzantine.js';
@@ -72,14 +71,7 @@ const spareHolder = (...not: BeaconClusterNode[]) =>
     .sort((a, b) => seatsOf(b) - seatsOf(a))[0]!;
 
 async function requestEntry(): Promise<RelayEntrySubmittedEvent> {
-  const requested = new Promise<RelayEntryRequestedEvent>((resolve) => {
-    const stop = cluster.observer.onRelayEntryRequested((event) => {
-      stop();
-      resolve(event);
-    });
-  });
-  await cluster.observer.requestRelayEntry();
-  const request = await requested;
+  const request = await cluster.requestEntry();
   return new Promise((resolve) => {
     const stop = cluster.observer.onRelayEntrySubmitted((event) => {
       if (event.requestId !== request.requestId) return;

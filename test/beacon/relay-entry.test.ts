@@ -191,14 +191,7 @@ test('a member flooding a share message with repeated and foreign seats costs ea
 test('members restarted while a request is pending pick it up and produce its entry', async () => {
   const holders = cluster.nodes.filter((n) => !n.stopped && n.beacon.groups.length > 0);
   for (const node of holders) cluster.stopNode(node);
-  const requested = new Promise<RelayEntryRequestedEvent>((resolve) => {
-    const stop = cluster.observer.onRelayEntryRequested((event) => {
-      stop();
-      resolve(event);
-    });
-  });
-  await cluster.observer.requestRelayEntry();
-  const request = await requested;
+  const request = await cluster.requestEntry();
   const submitted = nextSubmission(request.requestId);
   const restarted = holders.map((node) => cluster.restartNode(node));
   const entry = await submitted;
@@ -225,14 +218,7 @@ test('with group A below threshold the request times out, one report is accepted
     // The group is chosen from the previous entry: request until one goes to group A.
     let request: RelayEntryRequestedEvent | undefined;
     for (let i = 0; i < 12 && !request; i++) {
-      const requested = new Promise<RelayEntryRequestedEvent>((resolve) => {
-        const stop = cluster.observer.onRelayEntryRequested((event) => {
-          stop();
-          resolve(event);
-        });
-      });
-      await cluster.observer.requestRelayEntry();
-      const event = await requested;
+      const event = await cluster.requestEntry();
       if (event.groupId === groupA.groupId) request = event;
       else {
         const entry = await nextSubmission(event.requestId);
@@ -240,13 +226,7 @@ test('with group A below threshold the request times out, one report is accepted
       }
     }
     assert.ok(request, 'a request went to group A');
-    const rerequested = new Promise<RelayEntryRequestedEvent>((resolve) => {
-      const stop = cluster.observer.onRelayEntryRequested((event) => {
-        stop();
-        resolve(event);
-      });
-    });
-    const retry = await rerequested;
+    const retry = await cluster.nextRequest();
     assert.equal(retry.groupId, groupB.groupId, 'the re-request goes to the other group');
     assert.equal(bytesToHex(retry.previousEntry), bytesToHex(request.previousEntry));
     const entry = await nextSubmission(retry.requestId);

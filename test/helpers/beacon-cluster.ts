@@ -1,6 +1,11 @@
 import { Beacon } from '../../src/beacon/beacon.js';
 import type { RelayParameters } from '../../src/chain/local/random-beacon-contract.js';
-import type { BeaconGroupRegisteredEvent, Chain, DkgParameters } from '../../src/chain/types.js';
+import type {
+  BeaconGroupRegisteredEvent,
+  Chain,
+  DkgParameters,
+  RelayEntryRequestedEvent,
+} from '../../src/chain/types.js';
 import { generateOperatorKey, type OperatorKey } from '../../src/crypto/operator-key.js';
 import type { Behaviour } from './byzantine.js';
 import { localCluster, TEST_TIMING } from './local-cluster.js';
@@ -80,10 +85,26 @@ export function startBeaconCluster(options: {
     await observer.requestNewGroup();
     return registered;
   };
+  /** The next relay entry request the chain makes. */
+  const nextRequest = (): Promise<RelayEntryRequestedEvent> =>
+    new Promise((resolve) => {
+      const stop = observer.onRelayEntryRequested((event) => {
+        stop();
+        resolve(event);
+      });
+    });
+  /** Requests a relay entry on demand; resolves with the chain's request. */
+  const requestEntry = async (): Promise<RelayEntryRequestedEvent> => {
+    const requested = nextRequest();
+    await observer.requestRelayEntry();
+    return requested;
+  };
   return {
     chain,
     nodes,
     observer,
+    nextRequest,
+    requestEntry,
     addNodes,
     newGroup,
     network,
